@@ -37,6 +37,7 @@ LIBUDC := $(BUILD)/libudc.a
 
 DAEMONS := $(notdir $(patsubst %/main.c,%,$(wildcard daemons/*/main.c)))
 DAEMON_BINS := $(DAEMONS:%=$(BUILD)/bin/udc-%)
+DAEMON_LIBS := $(foreach d,$(DAEMONS),$(BUILD)/daemons/$(d)/lib$(d).a)
 
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
@@ -62,9 +63,13 @@ $(TESTLIB): $(TESTLIB_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $(TESTLIB_OBJ)
 
-# One rule per daemon: every .c file in daemons/NAME/ links into build/bin/udc-NAME.
+# One rule per daemon: daemons/NAME/main.c plus the daemon's other files (kept in
+# build/daemons/NAME/libNAME.a, which unit tests link too) make build/bin/udc-NAME.
 define daemon_rule
-$(BUILD)/bin/udc-$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemons/$(1)/*.c)) $(LIBUDC)
+$(BUILD)/daemons/$(1)/lib$(1).a: $(patsubst %.c,$(BUILD)/%.o,$(filter-out daemons/$(1)/main.c,$(wildcard daemons/$(1)/*.c)))
+	@mkdir -p $$(@D)
+	$$(AR) rcs $$@ $$^
+$(BUILD)/bin/udc-$(1): $(BUILD)/daemons/$(1)/main.o $(BUILD)/daemons/$(1)/lib$(1).a $(LIBUDC)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
@@ -73,8 +78,8 @@ $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
 # Tests may include daemon-private headers (they test daemon logic too).
 $(BUILD)/tests/%.o: CFLAGS += $(CHECK_CFLAGS) -Itests/lib -Idaemons
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB) $(LIBUDC)
-	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB) $(LIBUDC) $(CHECK_LIBS) $(CURL_LIBS) $(LDLIBS)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB) $(DAEMON_LIBS) $(LIBUDC)
+	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB) $(DAEMON_LIBS) $(LIBUDC) $(CHECK_LIBS) $(CURL_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(LIBUDC)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB) $(LIBUDC) $(CHECK_LIBS) $(CURL_LIBS) $(LDLIBS)

@@ -21,10 +21,10 @@
 #define UDC_SOURCE_MAX 64
 
 struct udc_location {
-    char event_id[37];        /* canonical lower-case UUID, "" when not given */
-    int32_t person_id;        /* > 0 */
+    char event_id[37]; /* canonical lower-case UUID, "" when not given */
+    int32_t person_id; /* > 0 */
     double latitude, longitude;
-    int64_t creation_time_us; /* UTC, µs since epoch */
+    int64_t creation_time_us;        /* UTC, µs since epoch */
     char source[UDC_SOURCE_MAX + 1]; /* "" when not given; characters [A-Za-z0-9._:@/-] */
 };
 

@@ -40,8 +40,8 @@ static int body_error_at(const struct body *b, size_t offset, const char *what, 
             column = 1;
         }
     }
-    return udc_location_error_set(b->err, -1, "body", "%s at line %zu, column %zu%s%s", what,
-                                  line, column, detail[0] ? ": " : "", detail);
+    return udc_location_error_set(b->err, -1, "body", "%s at line %zu, column %zu%s%s", what, line,
+                                  column, detail[0] ? ": " : "", detail);
 }
 
 /* Parse one JSON value starting at pos; *end is set just past it. NULL on error. */
@@ -184,14 +184,13 @@ static int check_count(const struct body *b, size_t count, size_t max_items)
     if (count == 0)
         return udc_location_error_set(b->err, -1, "body", "must hold at least one location");
     if (count > max_items)
-        return udc_location_error_set(b->err, -1, "body", "must hold at most %zu items",
-                                      max_items);
+        return udc_location_error_set(b->err, -1, "body", "must hold at most %zu items", max_items);
     return 0;
 }
 
 int udc_location_batch_parse(const char *body, size_t len, size_t max_items,
-                             const struct udc_location_rules *rules,
-                             struct udc_location_batch *out, struct udc_location_error *body_err)
+                             const struct udc_location_rules *rules, struct udc_location_batch *out,
+                             struct udc_location_error *body_err)
 {
     memset(out, 0, sizeof *out);
     if (body == NULL && len > 0)

@@ -39,8 +39,8 @@ struct udc_location_batch {
 };
 
 int udc_location_batch_parse(const char *body, size_t len, size_t max_items,
-                             const struct udc_location_rules *rules,
-                             struct udc_location_batch *out, struct udc_location_error *body_err);
+                             const struct udc_location_rules *rules, struct udc_location_batch *out,
+                             struct udc_location_error *body_err);
 
 /* Release what a parse allocated and zero *batch (safe on a zeroed or freed batch). */
 void udc_location_batch_free(struct udc_location_batch *batch);

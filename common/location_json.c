@@ -14,8 +14,8 @@
 
 #define NUMERIC_STRING_MAX 64
 
-static const char *const known_fields[] = {"event_id",      "person_id", "latitude", "longitude",
-                                           "creation_time", "source"};
+static const char *const known_fields[] = {"event_id",  "person_id",     "latitude",
+                                           "longitude", "creation_time", "source"};
 
 static int reject_unknown_fields(json_object *obj, struct udc_location_error *err)
 {
@@ -149,23 +149,21 @@ static int decode_creation_time(json_object *obj, const struct udc_location_rule
     return 0;
 }
 
-static int decode_event_id(json_object *obj, char out[UDC_UUID_BUF],
-                           struct udc_location_error *err)
+static int decode_event_id(json_object *obj, char out[UDC_UUID_BUF], struct udc_location_error *err)
 {
     json_object *v;
     out[0] = '\0';
     if (!lookup(obj, "event_id", &v))
         return 0; /* whether it is required is the validator's call */
     if (!json_object_is_type(v, json_type_string) ||
-        udc_uuid_canonical(json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                           out) < 0)
+        udc_uuid_canonical(json_object_get_string(v), (size_t)json_object_get_string_len(v), out) <
+            0)
         return udc_location_error_set(err, 0, "event_id",
                                       "must be a UUID (8-4-4-4-12 hexadecimal digits)");
     return 0;
 }
 
-static int decode_source(json_object *obj, char *out, size_t size,
-                         struct udc_location_error *err)
+static int decode_source(json_object *obj, char *out, size_t size, struct udc_location_error *err)
 {
     json_object *v;
     out[0] = '\0';
@@ -186,13 +184,11 @@ int udc_location_from_json(json_object *obj, const struct udc_location_rules *ru
     memset(out, 0, sizeof *out);
     if (!json_object_is_type(obj, json_type_object))
         return udc_location_error_set(err, 0, "location", "must be a JSON object");
-    if (reject_unknown_fields(obj, err) < 0 ||
-        decode_event_id(obj, out->event_id, err) < 0 ||
+    if (reject_unknown_fields(obj, err) < 0 || decode_event_id(obj, out->event_id, err) < 0 ||
         decode_person_id(obj, &out->person_id, err) < 0 ||
         decode_coordinate(obj, "latitude", &out->latitude, err) < 0 ||
         decode_coordinate(obj, "longitude", &out->longitude, err) < 0 ||
-        decode_creation_time(obj, rules, &out->creation_time_us, err) <
-            0 ||
+        decode_creation_time(obj, rules, &out->creation_time_us, err) < 0 ||
         decode_source(obj, out->source, sizeof out->source, err) < 0)
         return -1;
     return udc_location_validate(out, rules, err);

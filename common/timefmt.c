@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#define US_PER_SECOND INT64_C(1000000)
+#define US_PER_SECOND   INT64_C(1000000)
 #define SECONDS_PER_DAY INT64_C(86400)
 
 static const char syntax_rule[] =
@@ -192,8 +192,8 @@ int udc_time_parse(const char *text, size_t len, int64_t *out_us, const char **w
         *why = syntax_rule;
         return -1;
     }
-    int64_t seconds = days_from_civil(t.year, t.month, t.day) * SECONDS_PER_DAY +
-                      t.hour * 3600 + t.minute * 60 + t.second - offset_s;
+    int64_t seconds = days_from_civil(t.year, t.month, t.day) * SECONDS_PER_DAY + t.hour * 3600 +
+                      t.minute * 60 + t.second - offset_s;
     int64_t us = seconds * US_PER_SECOND + frac_us;
     if (us < UDC_TIME_MIN_US || us > UDC_TIME_MAX_US) {
         *why = "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z";

@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UDC_TIME_BUF    32                       /* enough for either format plus NUL */
-#define UDC_TIME_MIN_US INT64_C(0)               /* 1970-01-01T00:00:00Z */
+#define UDC_TIME_BUF    32                          /* enough for either format plus NUL */
+#define UDC_TIME_MIN_US INT64_C(0)                  /* 1970-01-01T00:00:00Z */
 #define UDC_TIME_MAX_US INT64_C(253402300799999999) /* 9999-12-31T23:59:59.999999Z */
 
 /* Parse the len bytes at text (no NUL needed). Returns 0 with *out_us set, or -1 with *why

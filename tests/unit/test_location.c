@@ -15,8 +15,7 @@
 #define NOW      (T_SAMPLE + 3600 * S)
 #define ID       "3f2b8c1a-9d4e-4f6a-8b7c-0123456789ab"
 
-static const struct udc_location_rules phone_rules = {
-    .now_us = NOW, .max_future_skew_us = 300 * S};
+static const struct udc_location_rules phone_rules = {.now_us = NOW, .max_future_skew_us = 300 * S};
 static const struct udc_location_rules message_rules = {.now_us = NOW,
                                                         .max_future_skew_us = 300 * S,
                                                         .require_event_id = 1,
@@ -66,8 +65,8 @@ END_TEST
 
 START_TEST(integer_coordinates_and_bounds_are_accepted)
 {
-    struct udc_location loc =
-        decode_ok("{\"person_id\":2147483647,\"latitude\":-90,\"longitude\":\"180\"}", &phone_rules);
+    struct udc_location loc = decode_ok(
+        "{\"person_id\":2147483647,\"latitude\":-90,\"longitude\":\"180\"}", &phone_rules);
     ck_assert_int_eq(loc.person_id, INT32_MAX);
     ck_assert_double_eq(loc.latitude, -90.0);
     ck_assert_double_eq(loc.longitude, 180.0);
@@ -76,8 +75,8 @@ END_TEST
 
 START_TEST(optional_fields_default_or_canonicalise)
 {
-    struct udc_location loc = decode_ok("{\"person_id\":1,\"latitude\":0,\"longitude\":0}",
-                                        &phone_rules);
+    struct udc_location loc =
+        decode_ok("{\"person_id\":1,\"latitude\":0,\"longitude\":0}", &phone_rules);
     ck_assert_int_eq(loc.creation_time_us, NOW); /* missing → now */
     loc = decode_ok("{\"event_id\":\"3F2B8C1A-9D4E-4F6A-8B7C-0123456789AB\",\"person_id\":1,"
                     "\"latitude\":0,\"longitude\":0,\"source\":\"partner:acme/eu-1@gw_2.x\"}",
@@ -107,7 +106,7 @@ START_TEST(future_skew_is_allowed_up_to_the_limit)
 END_TEST
 
 /* A valid body with one field replaced; %s stands for the varying part. */
-#define BASE(p, lat, lon, t)                                                                      \
+#define BASE(p, lat, lon, t)                                                                       \
     "{\"person_id\":" p ",\"latitude\":" lat ",\"longitude\":" lon ",\"creation_time\":" t "}"
 #define WITH_PERSON(p) BASE(p, "37.5", "-122.2", "\"2020-08-18T10:37:06Z\"")
 #define WITH_LAT(v)    BASE("1", v, "-122.2", "\"2020-08-18T10:37:06Z\"")
@@ -220,7 +219,8 @@ START_TEST(message_rules_require_event_id_time_and_source)
     static const struct {
         const char *json, *field;
     } missing[] = {
-        {"{\"person_id\":1,\"latitude\":0,\"longitude\":0,\"creation_time\":\"2020-08-18T10:37:06Z\","
+        {"{\"person_id\":1,\"latitude\":0,\"longitude\":0,\"creation_time\":\"2020-08-18T10:37:"
+         "06Z\","
          "\"source\":\"s\"}",
          "event_id"},
         {"{\"event_id\":\"" ID "\",\"person_id\":1,\"latitude\":0,\"longitude\":0,"
@@ -328,9 +328,15 @@ START_TEST(serialise_refuses_what_it_cannot_represent)
 END_TEST
 
 static const double awkward_coordinates[][2] = {
-    {37.5534, -122.2905}, {0.1, 0.2},          {-33.868820, 151.209290}, {1e-7, -1e-7},
-    {90, -180},           {-89.99999999999999, 179.99999999999997},     {0.30000000000000004, 5e-324},
-    {-0.0, 0.0},          {12.345678901234567, -98.76543210987654},
+    {37.5534, -122.2905},
+    {0.1, 0.2},
+    {-33.868820, 151.209290},
+    {1e-7, -1e-7},
+    {90, -180},
+    {-89.99999999999999, 179.99999999999997},
+    {0.30000000000000004, 5e-324},
+    {-0.0, 0.0},
+    {12.345678901234567, -98.76543210987654},
 };
 
 START_TEST(serialise_then_parse_gives_the_same_struct)

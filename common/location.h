@@ -4,7 +4,7 @@
  * bodies into it and back. udc_location_validate() checks a filled struct against the rules
  * of the caller's edge (phones, partners, messages between daemons):
  *
- *   struct udc_location_rules rules = {.now_us = udc_wall_now_us(), .max_future_skew_us =
+ *   struct udc_location_rules rules = {.now_us = udc_wall_us(), .max_future_skew_us =
  *                                      300 * 1000000, .require_event_id = 1, ...};
  *   struct udc_location_error err;
  *   if (udc_location_validate(&loc, &rules, &err) < 0)

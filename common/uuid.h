@@ -1,0 +1,33 @@
+/* uuid.h — UUIDs as event ids: random (version 4) generation and textual validation.
+ *
+ *   char id[UDC_UUID_BUF];
+ *   if (udc_uuid_v4(id) == 0) ... id is "3f2b...-...", lower case, NUL-terminated
+ *   if (udc_uuid_canonical(input, len, id) == 0) ... input was a UUID; id is its lower-case form
+ *
+ * Only the hyphenated 8-4-4-4-12 form is accepted (no braces, no "urn:uuid:" prefix).
+ * Every function is thread-safe (no shared state; randomness comes from getrandom(2)).
+ */
+#ifndef UDC_UUID_H
+#define UDC_UUID_H
+
+#include <stddef.h>
+
+#define UDC_UUID_LEN 36 /* characters in the textual form */
+#define UDC_UUID_BUF 37 /* ... plus the NUL */
+
+/* Fill out with a new random version-4 UUID (RFC 9562) in lower case.
+ * Returns 0, or -1 when the kernel's random source failed (errno set). */
+int udc_uuid_v4(char out[UDC_UUID_BUF]);
+
+/* Check that the len bytes at text are a UUID in 8-4-4-4-12 hex form (any case, any
+ * version). On success write the lower-case form to out and return 0; otherwise -1 and
+ * out is left untouched. */
+int udc_uuid_canonical(const char *text, size_t len, char out[UDC_UUID_BUF]);
+
+/* 1 when s is a NUL-terminated UUID already in canonical lower-case form, else 0. */
+int udc_uuid_is_canonical(const char *s);
+
+/* 1 when s (canonical or not) is the nil UUID 00000000-0000-0000-0000-000000000000. */
+int udc_uuid_is_nil(const char *s);
+
+#endif

@@ -1,0 +1,105 @@
+/* Unit tests for common/uuid: v4 generation, validation and canonical form. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uuid.h"
+
+START_TEST(generated_ids_are_canonical_version_4)
+{
+    char id[UDC_UUID_BUF];
+    for (int i = 0; i < 200; i++) {
+        ck_assert_int_eq(udc_uuid_v4(id), 0);
+        ck_assert_uint_eq(strlen(id), UDC_UUID_LEN);
+        ck_assert_int_eq(udc_uuid_is_canonical(id), 1);
+        ck_assert_int_eq(id[14], '4');
+        ck_assert_ptr_nonnull(strchr("89ab", id[19]));
+    }
+}
+END_TEST
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+START_TEST(generated_ids_are_distinct)
+{
+    enum { N = 1000 };
+    static char ids[N][UDC_UUID_BUF];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(udc_uuid_v4(ids[i]), 0);
+    qsort(ids, N, sizeof ids[0], compare_ids);
+    for (int i = 1; i < N; i++)
+        ck_assert_str_ne(ids[i - 1], ids[i]);
+}
+END_TEST
+
+START_TEST(canonical_lowercases_any_case)
+{
+    char out[UDC_UUID_BUF];
+    const char *in = "3F2B8C1A-9D4E-4F6A-8B7C-0123456789AB";
+    ck_assert_int_eq(udc_uuid_canonical(in, strlen(in), out), 0);
+    ck_assert_str_eq(out, "3f2b8c1a-9d4e-4f6a-8b7c-0123456789ab");
+    ck_assert_int_eq(udc_uuid_is_canonical(in), 0);
+    ck_assert_int_eq(udc_uuid_is_canonical(out), 1);
+}
+END_TEST
+
+static const char *const bad_uuids[] = {
+    "",
+    "3f2b8c1a9d4e4f6a8b7c0123456789ab",       /* no hyphens */
+    "{3f2b8c1a-9d4e-4f6a-8b7c-0123456789ab}", /* braces */
+    "3f2b8c1a-9d4e-4f6a-8b7c-0123456789a",    /* short */
+    "3f2b8c1a-9d4e-4f6a-8b7c-0123456789abc",  /* long */
+    "3f2b8c1a-9d4e-4f6a-8b7c-0123456789ag",   /* not hex */
+    "3f2b8c1a-9d4e4-f6a-8b7c-0123456789ab",   /* hyphen misplaced */
+    " 3f2b8c1a-9d4e-4f6a-8b7c-0123456789a",   /* leading space */
+    "urn:uuid:3f2b8c1a-9d4e-4f6a-8b7c-01234",
+};
+
+START_TEST(canonical_rejects_malformed)
+{
+    const char *in = bad_uuids[_i];
+    char out[UDC_UUID_BUF] = "untouched";
+    ck_assert_int_eq(udc_uuid_canonical(in, strlen(in), out), -1);
+    ck_assert_str_eq(out, "untouched");
+}
+END_TEST
+
+START_TEST(canonical_respects_explicit_length)
+{
+    char out[UDC_UUID_BUF];
+    /* An embedded NUL must not pass as part of an id. */
+    const char in[] = "3f2b8c1a-9d4e-4f6a-8b7c-0123456789a\0";
+    ck_assert_int_eq(udc_uuid_canonical(in, sizeof in - 1, out), -1);
+    ck_assert_int_eq(udc_uuid_canonical(NULL, 36, out), -1);
+}
+END_TEST
+
+START_TEST(nil_is_recognised)
+{
+    ck_assert_int_eq(udc_uuid_is_nil("00000000-0000-0000-0000-000000000000"), 1);
+    ck_assert_int_eq(udc_uuid_is_nil("00000000-0000-0000-0000-000000000001"), 0);
+    ck_assert_int_eq(udc_uuid_is_nil("zero"), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("uuid");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, generated_ids_are_canonical_version_4);
+    tcase_add_test(tc, generated_ids_are_distinct);
+    tcase_add_test(tc, canonical_lowercases_any_case);
+    tcase_add_loop_test(tc, canonical_rejects_malformed, 0,
+                        (int)(sizeof bad_uuids / sizeof bad_uuids[0]));
+    tcase_add_test(tc, canonical_respects_explicit_length);
+    tcase_add_test(tc, nil_is_recognised);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

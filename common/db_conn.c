@@ -69,28 +69,29 @@ static char *raw_password(const char *url)
     return len ? strndup(v, len) : NULL;
 }
 
-/* Scrub both the password as written and as libpq decodes it. */
-static void redact_url_secrets(const struct udc_db *db, char *msg, size_t size)
+/* Remember the password both as written and as libpq decodes it, to scrub from messages. */
+static void find_secrets(struct udc_db *db)
 {
-    char *raw = raw_password(db->url);
-    char *decoded = NULL;
+    db->secrets[0] = raw_password(db->url);
     PQconninfoOption *opts = PQconninfoParse(db->url, NULL);
     for (PQconninfoOption *o = opts; o && o->keyword; o++)
         if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-            decoded = strdup(o->val);
+            db->secrets[1] = strdup(o->val);
     PQconninfoFree(opts);
-    char *tmp = strdup(msg);
-    if (tmp) {
-        copy_redacted(msg, size, tmp, raw);
+}
+
+static void redact_secrets(const struct udc_db *db, char *msg, size_t size)
+{
+    for (size_t i = 0; i < sizeof db->secrets / sizeof db->secrets[0]; i++) {
+        if (!db->secrets[i] || !strstr(msg, db->secrets[i]))
+            continue;
+        char *tmp = strdup(msg);
+        if (tmp)
+            copy_redacted(msg, size, tmp, db->secrets[i]);
+        else
+            snprintf(msg, size, "(message withheld)");
         free(tmp);
     }
-    tmp = strdup(msg);
-    if (tmp) {
-        copy_redacted(msg, size, tmp, decoded);
-        free(tmp);
-    }
-    free(raw);
-    free(decoded);
 }
 
 /* "host=h port=p dbname=d user=u" for logs, from the parsed URL (never the password). */
@@ -170,6 +171,7 @@ struct udc_db *udc_db_new(const char *url, const struct udc_db_statement *stmts,
     db->statement_timeout_ms = statement_timeout_ms;
     udc_backoff_init(&db->backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS);
     describe_target(db);
+    find_secrets(db);
     return db;
 }
 
@@ -182,6 +184,8 @@ void udc_db_free(struct udc_db *db)
     free_statements(db);
     free_setup_sql(db);
     free(db->application_name);
+    free(db->secrets[0]);
+    free(db->secrets[1]);
     free(db->url);
     free(db);
 }
@@ -229,12 +233,24 @@ void udc_db_clear_error(struct udc_db *db)
     db->errmsg[0] = '\0';
 }
 
-static void log_link_down(struct udc_db *db, const char *event)
+/* The connection we had went away: say so once. */
+static void note_lost(struct udc_db *db)
 {
-    if (db->link == UDC_DB_LINK_DOWN)
+    if (db->link != UDC_DB_LINK_UP)
         return;
     char q[UDC_DB_ERRLEN + 8];
-    udc_log_warn(event, "%s error=%s", db->target, udc_log_quote(q, sizeof q, db->errmsg));
+    udc_log_warn("database connection lost", "%s error=%s", db->target,
+                 udc_log_quote(q, sizeof q, db->errmsg));
+    db->link = UDC_DB_LINK_DOWN;
+}
+
+/* A connect attempt failed: say so once, then only at debug level until it works again. */
+static void note_unavailable(struct udc_db *db, uint32_t retry_ms)
+{
+    char q[UDC_DB_ERRLEN + 8];
+    udc_log(db->link == UDC_DB_LINK_DOWN ? UDC_LOG_DEBUG : UDC_LOG_WARN, "database unavailable",
+            "%s retry_ms=%u error=%s", db->target, retry_ms,
+            udc_log_quote(q, sizeof q, db->errmsg));
     db->link = UDC_DB_LINK_DOWN;
 }
 
@@ -261,20 +277,16 @@ static int sqlstate_is_transient(const char *s)
            strcmp(s, "55P03") == 0 || strncmp(s, "53", 2) == 0 || strncmp(s, "58", 2) == 0;
 }
 
-/* libpq messages end in newlines and may span lines ("ERROR: ...\nDETAIL: ..."): flatten. */
+/* libpq messages end in newlines and may span lines ("FATAL:  ...\nDETAIL: ..."): flatten
+ * every run of white space into one space. */
 static void append_flat(char *dst, size_t size, const char *src)
 {
     size_t o = strlen(dst);
-    int space = 0;
     for (; *src && o + 1 < size; src++) {
-        if (*src == '\n' || *src == '\r' || *src == '\t') {
-            space = 1;
+        int white = *src == '\n' || *src == '\r' || *src == '\t' || *src == ' ';
+        if (white && (o == 0 || dst[o - 1] == ' '))
             continue;
-        }
-        if (space && o > 0 && o + 2 < size)
-            dst[o++] = ' ';
-        space = 0;
-        dst[o++] = *src;
+        dst[o++] = white ? ' ' : *src;
     }
     dst[o] = '\0';
 }
@@ -298,7 +310,10 @@ static void set_message(struct udc_db *db, const char *what, const char *primary
         append_flat(db->errmsg, sizeof db->errmsg, db->sqlstate);
         append_flat(db->errmsg, sizeof db->errmsg, "]");
     }
-    redact_url_secrets(db, db->errmsg, sizeof db->errmsg);
+    size_t len = strlen(db->errmsg);
+    if (len > 0 && db->errmsg[len - 1] == ' ')
+        db->errmsg[len - 1] = '\0';
+    redact_secrets(db, db->errmsg, sizeof db->errmsg);
 }
 
 static void copy_out(const struct udc_db *db, char *err, size_t errlen)
@@ -315,7 +330,7 @@ void udc_db_fail_msg(struct udc_db *db, enum udc_db_error_kind kind, const char 
     set_message(db, NULL, msg, NULL);
     if (kind == UDC_DB_ERR_CONNECTION) {
         db->broken = 1;
-        log_link_down(db, "database connection lost");
+        note_lost(db);
     }
     copy_out(db, err, errlen);
 }
@@ -347,7 +362,7 @@ void udc_db_fail(struct udc_db *db, const PGresult *res, const char *what, char 
         db->err_kind = UDC_DB_ERR_STATEMENT;
     if (db->err_kind == UDC_DB_ERR_CONNECTION) {
         db->broken = 1;
-        log_link_down(db, "database connection lost");
+        note_lost(db);
     }
     copy_out(db, err, errlen);
 }
@@ -386,6 +401,8 @@ void udc_db_disconnect(struct udc_db *db)
         PQfinish(db->conn);
     db->conn = NULL;
     db->broken = 0;
+    if (db->link == UDC_DB_LINK_UP)
+        db->link = UDC_DB_LINK_NEVER; /* on purpose: not worth a warning */
 }
 
 int udc_db_is_ok(const struct udc_db *db)
@@ -429,24 +446,43 @@ static int prepare_session(struct udc_db *db)
     return 0;
 }
 
+/* 1 when the URL itself sets keyword (then our default must not override it). */
+static int url_sets(const char *url, const char *keyword)
+{
+    int set = 0;
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, keyword) == 0 && o->val && *o->val)
+            set = 1;
+    PQconninfoFree(opts);
+    return set;
+}
+
 static int open_connection(struct udc_db *db)
 {
+    /* Keepalives and tcp_user_timeout notice a silently dead peer in about a minute instead
+     * of the kernel's two hours; the URL may say otherwise. */
+    static const char *const tcp_defaults[][2] = {{"keepalives_idle", "30"},
+                                                  {"keepalives_interval", "10"},
+                                                  {"keepalives_count", "3"},
+                                                  {"tcp_user_timeout", "30000"}};
+    const size_t ntcp = sizeof tcp_defaults / sizeof tcp_defaults[0];
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", db->connect_timeout_s);
-    /* dbname first: with expand_dbname its URL fills in everything, and the later
-     * keywords override what the URL says. Keepalives notice a silently dead peer in
-     * about a minute instead of the kernel's two hours. */
-    const char *const keys[] = {
-        "dbname",          "application_name",    "connect_timeout",  "client_encoding",
-        "keepalives_idle", "keepalives_interval", "keepalives_count", NULL};
-    const char *const vals[] = {db->url,
-                                db->application_name,
-                                db->connect_timeout_s > 0 ? timeout : NULL,
-                                "UTF8",
-                                "30",
-                                "10",
-                                "3",
-                                NULL};
+    /* dbname first: with expand_dbname its URL fills in everything, and the later keywords
+     * (our configuration) override what the URL says. */
+    const char *keys[4 + 4 + 1] = {"dbname", "application_name", "connect_timeout",
+                                   "client_encoding"};
+    const char *vals[4 + 4 + 1] = {db->url, db->application_name,
+                                   db->connect_timeout_s > 0 ? timeout : NULL, "UTF8"};
+    size_t n = 4;
+    for (size_t i = 0; i < ntcp; i++) {
+        if (url_sets(db->url, tcp_defaults[i][0]))
+            continue;
+        keys[n] = tcp_defaults[i][0];
+        vals[n++] = tcp_defaults[i][1];
+    }
+    keys[n] = vals[n] = NULL;
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn) {
         udc_db_fail_msg(db, UDC_DB_ERR_CONNECTION, "out of memory", NULL, 0);
@@ -466,14 +502,7 @@ int udc_db_connect(struct udc_db *db, char *err, size_t errlen)
     udc_db_disconnect(db);
     udc_db_clear_error(db);
     if (open_connection(db) != 0) {
-        uint32_t wait = udc_backoff_fail(&db->backoff, udc_now_ms());
-        enum udc_db_link_state before = db->link;
-        log_link_down(db, "database unavailable");
-        if (before == UDC_DB_LINK_DOWN) {
-            char q[UDC_DB_ERRLEN + 8];
-            udc_log_debug("database connect failed", "%s retry_ms=%u error=%s", db->target, wait,
-                          udc_log_quote(q, sizeof q, db->errmsg));
-        }
+        note_unavailable(db, udc_backoff_fail(&db->backoff, udc_now_ms()));
         if (db->conn)
             PQfinish(db->conn);
         db->conn = NULL;
@@ -494,7 +523,7 @@ int udc_db_ensure(struct udc_db *db)
         /* Broken without a failed call of ours noticing (e.g. PQstatus went bad). */
         if (!db->errmsg[0])
             set_message(db, NULL, PQerrorMessage(db->conn), NULL);
-        log_link_down(db, "database connection lost");
+        note_lost(db);
     }
     if (!udc_backoff_ready(&db->backoff, udc_now_ms()))
         return -1;

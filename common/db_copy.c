@@ -11,43 +11,43 @@
 
 enum { COPY_NONE = 0, COPY_ACTIVE = 1, COPY_FAILED = 2 };
 
+/* The letter that follows the backslash when c must be escaped, else 0. */
+static char escape_letter(char c)
+{
+    switch (c) {
+    case '\\':
+        return '\\';
+    case '\t':
+        return 't';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    default:
+        return 0;
+    }
+}
+
+static void put(char *out, size_t outsize, size_t *len, char c)
+{
+    if (*len + 1 < outsize)
+        out[*len] = c;
+    (*len)++;
+}
+
 size_t udc_db_copy_escape(const char *in, char *out, size_t outsize)
 {
     size_t len = 0;
-#define EMIT(c)                                                                                    \
-    do {                                                                                           \
-        if (len + 1 < outsize)                                                                     \
-            out[len] = (c);                                                                        \
-        len++;                                                                                     \
-    } while (0)
     if (!in) {
-        EMIT('\\');
-        EMIT('N');
-    } else {
-        for (const char *p = in; *p; p++) {
-            switch (*p) {
-            case '\\':
-                EMIT('\\');
-                EMIT('\\');
-                break;
-            case '\t':
-                EMIT('\\');
-                EMIT('t');
-                break;
-            case '\n':
-                EMIT('\\');
-                EMIT('n');
-                break;
-            case '\r':
-                EMIT('\\');
-                EMIT('r');
-                break;
-            default:
-                EMIT(*p);
-            }
-        }
+        put(out, outsize, &len, '\\');
+        put(out, outsize, &len, 'N');
     }
-#undef EMIT
+    for (const char *p = in; p && *p; p++) {
+        char letter = escape_letter(*p);
+        if (letter)
+            put(out, outsize, &len, '\\');
+        put(out, outsize, &len, letter ? letter : *p);
+    }
     if (outsize > 0)
         out[len < outsize ? len : outsize - 1] = '\0';
     return len;

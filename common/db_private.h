@@ -14,6 +14,7 @@ enum udc_db_link_state { UDC_DB_LINK_NEVER, UDC_DB_LINK_UP, UDC_DB_LINK_DOWN };
 
 struct udc_db {
     char *url;
+    char *secrets[2]; /* the URL's password as written and as decoded; scrubbed from messages */
     char *application_name;
     char target[256]; /* "host=... port=... dbname=... user=..." for logs: never the password */
     struct udc_db_statement *stmts;

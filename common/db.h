@@ -95,6 +95,8 @@ PGresult *udc_db_exec_prepared(struct udc_db *db, const char *name, int nparams,
 int udc_db_exec(struct udc_db *db, const char *sql, char *err, size_t errlen);
 
 int udc_db_begin(struct udc_db *db, char *err, size_t errlen);
+/* -1 also when the transaction had already failed (it is rolled back then). After a
+ * connection error during COMMIT the outcome is unknown: redo the work idempotently. */
 int udc_db_commit(struct udc_db *db, char *err, size_t errlen);
 /* Also ends an aborted transaction. On a lost connection there is nothing left to roll back:
  * returns 0. */
@@ -113,6 +115,8 @@ const char *udc_db_last_error(const struct udc_db *db);
 PGconn *udc_db_conn(struct udc_db *db);
 
 /* --- COPY FROM STDIN, text format ------------------------------------------------------- */
+
+/* Functions without an err buffer leave the message in udc_db_last_error(). */
 
 /* Start "COPY table (cols) FROM STDIN" (text format). 0 or -1. */
 int udc_db_copy_begin(struct udc_db *db, const char *copy_sql);

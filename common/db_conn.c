@@ -151,7 +151,7 @@ struct udc_db *udc_db_new(const char *url, const struct udc_db_statement *stmts,
     if (!db)
         return NULL;
     db->url = strdup(url);
-    db->application_name = strdup("udaconnect");
+    db->application_name = strdup(udc_log_get_ident());
     db->stmts = n ? calloc(n, sizeof *db->stmts) : NULL;
     if (!db->url || !db->application_name || (n && !db->stmts)) {
         udc_db_free(db);

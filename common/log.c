@@ -19,6 +19,11 @@ void udc_log_set_ident(const char *ident)
     log_ident = ident;
 }
 
+const char *udc_log_get_ident(void)
+{
+    return log_ident;
+}
+
 void udc_log_set_level(enum udc_log_level level)
 {
     atomic_store(&log_level, (int)level);

@@ -15,6 +15,7 @@ enum udc_log_level { UDC_LOG_DEBUG, UDC_LOG_INFO, UDC_LOG_WARN, UDC_LOG_ERROR };
 
 /* Name that appears as daemon=NAME on every line (not copied: pass a literal). */
 void udc_log_set_ident(const char *ident);
+const char *udc_log_get_ident(void);
 void udc_log_set_level(enum udc_log_level level);
 enum udc_log_level udc_log_get_level(void);
 

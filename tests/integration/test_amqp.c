@@ -484,6 +484,27 @@ START_TEST(broken_connection_is_reported_and_reconnected)
 }
 END_TEST
 
+START_TEST(channel_error_closes_and_ensure_recovers)
+{
+    struct udc_amqp *c = udc_amqp_new(url, "udc-test", 0);
+    struct udc_amqp_event ev;
+    struct udc_amqp_message m = {.body = "{}", .len = 2, .message_id = "nowhere"};
+
+    ck_assert_int_eq(udc_amqp_ensure(c), 0);
+    /* basic.publish is asynchronous: the broker answers a missing exchange by closing the
+     * channel, which must surface as CLOSED with the broker's reason. */
+    ck_assert_int_eq(udc_amqp_publish(c, "udc.test.no-such-exchange", "k", &m, NULL), 0);
+    ck_assert_int_eq(next_event(c, &ev), UDC_AMQP_CLOSED);
+    ck_assert_msg(strstr(ev.reason, "404") != NULL, "%s", ev.reason);
+    ck_assert_int_eq(udc_amqp_is_open(c), 0);
+    ck_assert_str_eq(udc_amqp_last_error(c), ev.reason);
+    ck_assert_int_eq(udc_amqp_ensure(c), 0);
+    ck_assert_uint_eq(publish(c, "loc", "fine", "{}"), 1);
+    wait_all_confirmed(c);
+    udc_amqp_free(c);
+}
+END_TEST
+
 START_TEST(heartbeats_keep_an_idle_connection)
 {
     struct udc_amqp *c = connected(1);
@@ -519,6 +540,7 @@ int main(void)
     tcase_add_test(tc, dead_letter_keeps_body_and_gives_reason);
     tcase_add_test(tc, missing_objects_are_clear_errors_and_harmless);
     tcase_add_test(tc, broken_connection_is_reported_and_reconnected);
+    tcase_add_test(tc, channel_error_closes_and_ensure_recovers);
     tcase_add_test(tc, heartbeats_keep_an_idle_connection);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -21,10 +21,10 @@
  * What the server does by itself: 404 JSON for unknown paths, 405 JSON with `Allow` for a
  * known path with another method, answers CORS preflight (OPTIONS) for known paths, adds
  * `Access-Control-Allow-Origin: *` to every response when cors is on, 413 JSON for a body
- * over body_max (checked against Content-Length before reading, and while reading chunked
- * bodies), cuts connections that do not deliver a complete request within
- * connection_timeout_s (also clients trickling bytes), counts requests into metrics.
- * HEAD is served by the GET handler; the body is not sent.
+ * over body_max (checked against Content-Length before reading; a chunked body is read and
+ * dropped up to 4 × body_max, then the connection is closed without an answer), cuts connections
+ * that do not deliver a complete request within connection_timeout_s (also clients trickling
+ * bytes), counts requests into metrics. HEAD is served by the GET handler; the body is not sent.
  *
  * Handler return value: a handler returns the value of a udc_http_respond_* call (or
  * UDC_HTTP_DONE after one), or UDC_HTTP_PENDING after udc_http_suspend(). A handler that
@@ -64,18 +64,17 @@ typedef int (*udc_http_handler)(struct udc_http_request *req, void *userdata);
 struct udc_http_options {
     const char *const *listen; /* "HOST:PORT" each ("[::1]:80", "*:80", port 0 = any) */
     size_t nlisten;
-    unsigned threads;               /* worker threads per listen address; 0 → 1 */
-    size_t body_max;                /* largest accepted request body; 0 → 1 MiB */
-    unsigned connection_timeout_s;  /* idle / incomplete-request limit; 0 → 30 */
-    bool cors;                      /* Access-Control-* headers and preflight answers */
-    unsigned drain_timeout_ms;      /* udc_http_stop: wait for in-flight requests; 0 → 5000 */
-    struct udc_metrics *metrics;    /* request counters go here; NULL → udc_metrics_default() */
-    unsigned connection_limit;      /* per listen address; 0 → libmicrohttpd's default */
+    unsigned threads;              /* worker threads per listen address; 0 → 1 */
+    size_t body_max;               /* largest accepted request body; 0 → 1 MiB */
+    unsigned connection_timeout_s; /* idle / incomplete-request limit; 0 → 30 */
+    bool cors;                     /* Access-Control-* headers and preflight answers */
+    unsigned drain_timeout_ms;     /* udc_http_stop: wait for in-flight requests; 0 → 5000 */
+    struct udc_metrics *metrics;   /* request counters go here; NULL → udc_metrics_default() */
+    unsigned connection_limit;     /* per listen address; 0 → libmicrohttpd's default */
 };
 
 /* Returns NULL with a message in err when the options are invalid or memory runs out. */
-struct udc_http_server *udc_http_new(const struct udc_http_options *opts, char *err,
-                                     size_t errlen);
+struct udc_http_server *udc_http_new(const struct udc_http_options *opts, char *err, size_t errlen);
 /* Binds and starts every listener. 0, or -1 with a message naming the address. */
 int udc_http_start(struct udc_http_server *server, char *err, size_t errlen);
 /* Stops accepting, lets in-flight requests finish (up to drain_timeout_ms; suspended requests
@@ -133,15 +132,13 @@ int udc_http_respond_error(struct udc_http_request *req, unsigned status, const 
 #define UDC_HTTP_STREAM_END   ((ssize_t)-1)
 #define UDC_HTTP_STREAM_ERROR ((ssize_t)-2)
 typedef ssize_t (*udc_http_reader)(void *ctx, uint64_t pos, char *buf, size_t max);
-int udc_http_respond_stream(struct udc_http_request *req, unsigned status,
-                            const char *content_type, udc_http_reader reader, void *ctx,
-                            void (*free_cb)(void *ctx));
+int udc_http_respond_stream(struct udc_http_request *req, unsigned status, const char *content_type,
+                            udc_http_reader reader, void *ctx, void (*free_cb)(void *ctx));
 
 /* Serve root_dir/rel_path (a leading '/' is dropped; "" or a path ending in '/' means its
  * index.html). Refuses "..", hidden segments, backslashes and control bytes with 404, as
  * for missing files and non-regular files. Returns like udc_http_respond. */
-int udc_http_serve_static(struct udc_http_request *req, const char *root_dir,
-                          const char *rel_path);
+int udc_http_serve_static(struct udc_http_request *req, const char *root_dir, const char *rel_path);
 /* Content-Type for a file name by extension; "application/octet-stream" when unknown. */
 const char *udc_http_content_type(const char *filename);
 

@@ -17,9 +17,9 @@
 
 #include "http.h"
 
-#define HTTP_MAX_PARAMS  8
-#define HTTP_ALLOW_MAX   128
-#define HTTP_NO_ROUTE    "none" /* route label of requests that matched no pattern */
+#define HTTP_MAX_PARAMS   8
+#define HTTP_ALLOW_MAX    128
+#define HTTP_NO_ROUTE     "none" /* route label of requests that matched no pattern */
 #define HTTP_CORS_HEADERS "Content-Type, Idempotency-Key, Authorization, If-None-Match"
 
 /* ---- router ---- */
@@ -27,8 +27,8 @@
 struct http_route {
     char *method;
     char *pattern;
-    char **segs;  /* literal text, or the parameter name for a parameter segment */
-    char *kinds;  /* per segment: 'l' literal, 'p' {param}, 'r' {rest*} (last only) */
+    char **segs; /* literal text, or the parameter name for a parameter segment */
+    char *kinds; /* per segment: 'l' literal, 'p' {param}, 'r' {rest*} (last only) */
     size_t nsegs;
     udc_http_handler handler;
     void *userdata;
@@ -138,6 +138,7 @@ struct udc_http_request {
     size_t body_len;
     size_t body_cap;
     bool too_large;
+    size_t discarded; /* bytes of a too large body read and dropped */
     bool suspend_called;
     enum http_req_state state;
     struct http_pending resp;

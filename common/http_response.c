@@ -39,11 +39,11 @@ static size_t utf8_sequence(const unsigned char *s)
 size_t udc_http_json_quote(char *buf, size_t size, const char *s)
 {
     size_t n = 0;
-#define EMIT(str, k)                                                                             \
-    do {                                                                                         \
-        if (n + (k) < size)                                                                      \
-            memcpy(buf + n, (str), (k));                                                         \
-        n += (k);                                                                                \
+#define EMIT(str, k)                                                                               \
+    do {                                                                                           \
+        if (n + (k) < size)                                                                        \
+            memcpy(buf + n, (str), (k));                                                           \
+        n += (k);                                                                                  \
     } while (0)
     EMIT("\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
@@ -171,9 +171,8 @@ int udc_http_respond_error(struct udc_http_request *req, unsigned status, const 
     return respond_owned(req, status, "application/json", body, (size_t)len);
 }
 
-int udc_http_respond_stream(struct udc_http_request *req, unsigned status,
-                            const char *content_type, udc_http_reader reader, void *ctx,
-                            void (*free_cb)(void *ctx))
+int udc_http_respond_stream(struct udc_http_request *req, unsigned status, const char *content_type,
+                            udc_http_reader reader, void *ctx, void (*free_cb)(void *ctx))
 {
     int rc = respond_owned(req, status, content_type, NULL, 0);
     if (rc != UDC_HTTP_DONE) {
@@ -238,8 +237,8 @@ static struct MHD_Response *create_mhd_response(struct http_pending *p)
             p->body = NULL; /* MHD frees it with the response */
         break;
     case BODY_STREAM:
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, p->reader,
-                                              p->reader_ctx, p->reader_free);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, p->reader, p->reader_ctx,
+                                              p->reader_free);
         if (r != NULL)
             p->reader_free = NULL, p->kind = BODY_NONE;
         break;

@@ -54,7 +54,8 @@ static int parse_pattern(struct http_route *r, const char *pattern)
                 if (i != n - 1)
                     return -1;
             }
-            if (len == 0 || memchr(s, '{', len) || memchr(s, '}', len) || ++nparams > HTTP_MAX_PARAMS)
+            if (len == 0 || memchr(s, '{', len) || memchr(s, '}', len) ||
+                ++nparams > HTTP_MAX_PARAMS)
                 return -1;
         } else if (memchr(s, '{', len) || memchr(s, '}', len)) {
             return -1;
@@ -207,8 +208,8 @@ size_t http_route_params(const struct http_route *route, const char *path, const
     }
     /* A rest parameter matching nothing ("/static/" vs "/static/{p*}" is "", but "/static"
      * has no segment for it) still exists, as "". */
-    if (route->nsegs > 0 && route->kinds[route->nsegs - 1] == 'r' &&
-        (size_t)n < route->nsegs && count < max) {
+    if (route->nsegs > 0 && route->kinds[route->nsegs - 1] == 'r' && (size_t)n < route->nsegs &&
+        count < max) {
         names[count] = route->segs[route->nsegs - 1];
         values[count] = strdup("");
         if (values[count] != NULL)

@@ -11,9 +11,11 @@
  */
 #include "http_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@
 #define REAPER_INTERVAL_MS 200
 
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                        0.1,    0.25,  0.5,    1,     2.5,  5,    10};
+                                        0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
 /* ---- options ---- */
 
@@ -48,19 +50,18 @@ static void register_metrics(struct udc_http_server *s)
     s->requests_total =
         udc_counter_new(reg, "udc_http_requests_total", "HTTP requests answered, by route pattern",
                         3, (const char *[]){"route", "method", "status"});
-    s->request_seconds = udc_histogram_new(
-        reg, "udc_http_request_duration_seconds",
-        "Time from request headers to the response being sent, by route pattern", 1,
-        (const char *[]){"route"}, sizeof latency_bounds / sizeof latency_bounds[0],
-        latency_bounds);
+    s->request_seconds =
+        udc_histogram_new(reg, "udc_http_request_duration_seconds",
+                          "Time from request headers to the response being sent, by route pattern",
+                          1, (const char *[]){"route"},
+                          sizeof latency_bounds / sizeof latency_bounds[0], latency_bounds);
     s->open_connections =
         udc_gauge_new(reg, "udc_http_connections", "Open HTTP client connections", 0, NULL);
     s->requests_in_flight = udc_gauge_new(reg, "udc_http_requests_in_flight",
                                           "HTTP requests received and not yet answered", 0, NULL);
 }
 
-struct udc_http_server *udc_http_new(const struct udc_http_options *opts, char *err,
-                                     size_t errlen)
+struct udc_http_server *udc_http_new(const struct udc_http_options *opts, char *err, size_t errlen)
 {
     if (opts == NULL || opts->listen == NULL || opts->nlisten == 0) {
         set_err(err, errlen, "%s%s", "http: no listen address", "");
@@ -267,10 +268,47 @@ static enum MHD_Result first_call(struct udc_http_server *s, struct MHD_Connecti
     return MHD_YES;
 }
 
+/* A chunked body that outgrew body_max: libmicrohttpd 0.9.75 cannot queue a response before
+ * the body has been read, so read on without keeping it and answer 413 at the end; past a
+ * bounded allowance, give up and close the connection. */
+static enum MHD_Result discard_body(struct udc_http_request *req, size_t n)
+{
+    size_t max = req->server->opts.body_max;
+    if (!req->too_large) {
+        req->too_large = true;
+        req->discarded = req->body_len;
+        free(req->body);
+        req->body = NULL;
+        req->body_len = req->body_cap = 0;
+    }
+    req->discarded += n;
+    return req->discarded / 4 > max ? MHD_NO : MHD_YES;
+}
+
+/* Percent-decoding of paths and query values, except %00, which stays as it is: a NUL would
+ * silently cut the string ("/index.html%00.png"). Returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        unsigned v;
+        if (in[0] == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2]) &&
+            sscanf(in + 1, "%2x", &v) == 1 && v != 0) {
+            *out++ = (char)v;
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct udc_http_server *s = cls;
     struct udc_http_request *req = *con_cls;
@@ -279,16 +317,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return first_call(s, conn, url, method, con_cls);
 
     if (*upload_data_size > 0) {
-        if (!req->too_large && req->state == REQ_RECEIVING &&
-            !http_request_append_body(req, upload_data, *upload_data_size)) {
-            req->too_large = true;
-            free(req->body);
-            req->body = NULL;
-            req->body_len = req->body_cap = 0;
-        }
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
-        /* A body that outgrew body_max while arriving: stop reading and close. */
-        return req->too_large ? MHD_NO : MHD_YES;
+        if (req->state != REQ_RECEIVING)
+            return MHD_YES;
+        if (!req->too_large && http_request_append_body(req, upload_data, n))
+            return MHD_YES;
+        return discard_body(req, n);
     }
 
     switch (req->state) {
@@ -410,6 +445,22 @@ static uint16_t socket_port(int fd)
     return 0;
 }
 
+/* libmicrohttpd's own messages, as log lines: most are about single clients (debug), a few
+ * about the server's health (warn). */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512], quoted[600];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+        msg[--len] = '\0';
+    bool serious = strcasestr(msg, "limit") || strcasestr(msg, "failed to") ||
+                   strcasestr(msg, "out of memory");
+    udc_log(serious ? UDC_LOG_WARN : UDC_LOG_DEBUG, "libmicrohttpd", "detail=%s",
+            udc_log_quote(quoted, sizeof quoted, msg));
+}
+
 static int start_listener(struct udc_http_server *s, struct http_listener *l, char *err,
                           size_t errlen)
 {
@@ -417,8 +468,8 @@ static int start_listener(struct udc_http_server *s, struct http_listener *l, ch
     if (fd < 0)
         return -1;
     l->port = socket_port(fd);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     struct MHD_OptionItem pool[] = {
         {MHD_OPTION_THREAD_POOL_SIZE, s->opts.threads, NULL},
         {MHD_OPTION_END, 0, NULL},
@@ -427,6 +478,7 @@ static int start_listener(struct udc_http_server *s, struct http_listener *l, ch
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_TIMEOUT, s->opts.connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_CONNECTION_LIMIT,
         s->opts.connection_limit ? s->opts.connection_limit : (unsigned)FD_SETSIZE * 4,
         MHD_OPTION_ARRAY, s->opts.threads > 1 ? pool : pool + 1, MHD_OPTION_END);

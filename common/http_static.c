@@ -63,8 +63,7 @@ static bool safe_relative_path(const char *rel)
     return true;
 }
 
-int udc_http_serve_static(struct udc_http_request *req, const char *root_dir,
-                          const char *rel_path)
+int udc_http_serve_static(struct udc_http_request *req, const char *root_dir, const char *rel_path)
 {
     if (rel_path == NULL || root_dir == NULL)
         return http_respond_not_found(req);
@@ -75,8 +74,8 @@ int udc_http_serve_static(struct udc_http_request *req, const char *root_dir,
     bool want_index = rlen == 0 || rel_path[rlen - 1] == '/';
     if (!safe_relative_path(rel_path))
         return http_respond_not_found(req);
-    int n = snprintf(path, sizeof path, "%s/%s%s", root_dir, rel_path,
-                     want_index ? "index.html" : "");
+    int n =
+        snprintf(path, sizeof path, "%s/%s%s", root_dir, rel_path, want_index ? "index.html" : "");
     if (n < 0 || (size_t)n >= sizeof path)
         return http_respond_not_found(req);
 

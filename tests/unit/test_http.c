@@ -1,0 +1,783 @@
+/* Unit tests for common/http: an in-process server on 127.0.0.1, port 0, driven with libcurl
+ * (tests/lib/httpc) and raw sockets. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "http.h"
+#include "httpc.h"
+#include "metrics.h"
+
+#define BODY_MAX 4096
+
+static struct udc_http_server *server;
+static struct udc_metrics *registry;
+static char www[256];
+static _Atomic bool ready_flag;
+
+/* ---- handlers ---- */
+
+static int echo_connection(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    char body[512];
+    const char *start = udc_http_query(req, "start_date");
+    int n =
+        snprintf(body, sizeof body, "{\"id\":\"%s\",\"start\":\"%s\",\"route\":\"%s\"}",
+                 udc_http_param(req, "id"), start ? start : "(none)", udc_http_route_pattern(req));
+    return udc_http_respond_json(req, 200, body, (size_t)n);
+}
+
+static int echo_param(struct udc_http_request *req, void *userdata)
+{
+    const char *name = userdata;
+    const char *v = udc_http_param(req, name);
+    return udc_http_respond_text(req, 200, v ? v : "(null)", v ? strlen(v) : 6);
+}
+
+static int literal_special(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    return udc_http_respond_text(req, 200, "special", 7);
+}
+
+static int create_person(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    size_t len;
+    const char *body = udc_http_body(req, &len);
+    char out[128];
+    int n = snprintf(out, sizeof out, "{\"received\":%zu,\"first\":\"%c\",\"ctype\":\"%s\"}", len,
+                     len ? body[0] : '-', udc_http_header(req, "content-TYPE"));
+    udc_http_add_header(req, "Location", "/api/persons/7");
+    return udc_http_respond_json(req, 201, out, (size_t)n);
+}
+
+static int echo_query(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    const char *a = udc_http_query(req, "a");
+    const char *b = udc_http_query(req, "b");
+    const char *missing = udc_http_query(req, "missing");
+    char out[256];
+    int n = snprintf(out, sizeof out, "a=[%s] b=[%s] missing=%s", a ? a : "", b ? b : "",
+                     missing ? missing : "NULL");
+    return udc_http_respond_text(req, 200, out, (size_t)n);
+}
+
+static int fail_with_escapes(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    return udc_http_respond_error(req, 400, "bad \"%s\"\n\\ %d\x01", "x", 42);
+}
+
+static int forget_to_respond(struct udc_http_request *req, void *userdata)
+{
+    (void)req;
+    (void)userdata;
+    return UDC_HTTP_DONE;
+}
+
+static int remote_addr(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    const char *r = udc_http_remote_addr(req);
+    return udc_http_respond_text(req, 200, r, strlen(r));
+}
+
+static void *finish_later(void *arg)
+{
+    struct udc_http_request *req = arg;
+    struct timespec ms30 = {0, 30 * 1000000L};
+    nanosleep(&ms30, NULL);
+    size_t len;
+    const char *body = udc_http_body(req, &len);
+    char out[128];
+    int n = snprintf(out, sizeof out, "{\"confirmed\":%zu}", len);
+    udc_http_add_header(req, "X-Async", "yes");
+    udc_http_respond_json(req, 202, out, (size_t)n);
+    (void)body;
+    udc_http_resume(req);
+    return NULL;
+}
+
+static int async_accept(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    pthread_t t;
+    if (udc_http_suspend(req) != 0)
+        return udc_http_respond_error(req, 500, "cannot suspend");
+    if (pthread_create(&t, NULL, finish_later, req) != 0) {
+        /* Still ours: nobody else got it. */
+        udc_http_respond_error(req, 500, "no thread");
+        udc_http_resume(req);
+        return UDC_HTTP_PENDING;
+    }
+    pthread_detach(t);
+    return UDC_HTTP_PENDING;
+}
+
+static int serve_www(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    return udc_http_serve_static(req, www, udc_http_param(req, "path"));
+}
+
+static bool is_ready(void *ctx, char *reason, size_t len)
+{
+    (void)ctx;
+    if (atomic_load(&ready_flag))
+        return true;
+    snprintf(reason, len, "broker \"away\"");
+    return false;
+}
+
+/* ---- fixture ---- */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static struct udc_http_server *make_server(unsigned timeout_s, size_t nlisten)
+{
+    const char *listen[] = {"127.0.0.1:0", "127.0.0.1:0"};
+    struct udc_http_options o = {.listen = listen,
+                                 .nlisten = nlisten,
+                                 .threads = 2,
+                                 .body_max = BODY_MAX,
+                                 .connection_timeout_s = timeout_s,
+                                 .cors = true,
+                                 .metrics = registry};
+    char err[256];
+    struct udc_http_server *s = udc_http_new(&o, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(
+        udc_http_route(s, "GET", "/api/persons/{id}/connection", echo_connection, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/api/persons/{id}", echo_param, "id"), 0);
+    ck_assert_int_eq(udc_http_route(s, "POST", "/api/persons", create_person, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/api/things/special", literal_special, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/api/things/{id}", echo_param, "id"), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/q", echo_query, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/fail", fail_with_escapes, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/forgot", forget_to_respond, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/whoami", remote_addr, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "POST", "/async", async_accept, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/www/{path*}", serve_www, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/bad/{unclosed", echo_param, "x"), -1);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/bad/{rest*}/more", echo_param, "x"), -1);
+    ck_assert_int_eq(udc_http_mount_health(s, is_ready, NULL, registry), 0);
+    ck_assert_int_eq(udc_http_start(s, err, sizeof err), 0);
+    ck_assert_uint_ne(udc_http_bound_port(s, 0), 0);
+    return s;
+}
+
+static void setup(void)
+{
+    registry = udc_metrics_new();
+    atomic_store(&ready_flag, true);
+    snprintf(www, sizeof www, "/tmp/udc-test-http-%d", (int)getpid());
+    char path[512];
+    mkdir(www, 0700);
+    snprintf(path, sizeof path, "%s/www", www);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/secret.txt", www);
+    write_file(path, "top secret");
+    snprintf(path, sizeof path, "%s/www/index.html", www);
+    write_file(path, "<h1>UdaConnect</h1>");
+    snprintf(path, sizeof path, "%s/www/app.css", www);
+    write_file(path, "body{}");
+    snprintf(path, sizeof path, "%s/www/.env", www);
+    write_file(path, "hidden");
+    strcat(www, "/www");
+    server = make_server(2, 1);
+}
+
+static void teardown(void)
+{
+    udc_http_stop(server);
+    server = NULL;
+    udc_metrics_free(registry);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf /tmp/udc-test-http-%d", (int)getpid());
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *url(const char *path)
+{
+    static char buf[512];
+    snprintf(buf, sizeof buf, "http://127.0.0.1:%u%s", udc_http_bound_port(server, 0), path);
+    return buf;
+}
+
+static struct httpc_response get(const char *path)
+{
+    struct httpc_response r;
+    ck_assert_int_eq(httpc_request("GET", url(path), NULL, NULL, 0, &r), 0);
+    return r;
+}
+
+static void assert_header(const struct httpc_response *r, const char *name, const char *want)
+{
+    char buf[256];
+    const char *v = httpc_header(r, name, buf, sizeof buf);
+    ck_assert_msg(v != NULL, "header %s missing in:\n%s", name, r->headers);
+    ck_assert_str_eq(v, want);
+}
+
+/* ---- routing ---- */
+
+START_TEST(routes_with_params_and_query)
+{
+    struct httpc_response r = get("/api/persons/42/connection?start_date=2020-01-01");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"id\":\"42\",\"start\":\"2020-01-01\","
+                             "\"route\":\"/api/persons/{id}/connection\"}");
+    assert_header(&r, "Content-Type", "application/json");
+    httpc_response_free(&r);
+
+    r = get("/api/persons/abc");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "abc");
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(literal_segment_beats_parameter)
+{
+    struct httpc_response r = get("/api/things/special");
+    ck_assert_str_eq(r.body, "special");
+    httpc_response_free(&r);
+    r = get("/api/things/other");
+    ck_assert_str_eq(r.body, "other");
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(unknown_path_is_404_json)
+{
+    struct httpc_response r = get("/nope/%22x%22");
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "{\"error\":\"not found\",\"path\":\"/nope/\\\"x\\\"\"}");
+    assert_header(&r, "Content-Type", "application/json");
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    httpc_response_free(&r);
+    /* An empty segment does not match a parameter. */
+    r = get("/api/persons//connection");
+    ck_assert_int_eq(r.status, 404);
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(other_method_is_405_with_allow)
+{
+    struct httpc_response r;
+    ck_assert_int_eq(httpc_request("DELETE", url("/api/persons/1"), NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_str_eq(r.body, "{\"message\":\"The method is not allowed for the requested URL.\"}");
+    assert_header(&r, "Allow", "GET, HEAD, OPTIONS");
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    httpc_response_free(&r);
+
+    ck_assert_int_eq(httpc_request("PUT", url("/api/persons"), NULL, "{}", 2, &r), 0);
+    ck_assert_int_eq(r.status, 405);
+    assert_header(&r, "Allow", "POST, OPTIONS");
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(head_uses_get_route_without_body)
+{
+    struct httpc_response r;
+    ck_assert_int_eq(httpc_request("HEAD", url("/api/persons/5"), NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.len, 0);
+    httpc_response_free(&r);
+}
+END_TEST
+
+/* ---- CORS ---- */
+
+START_TEST(cors_header_on_success_and_errors)
+{
+    const char *paths[] = {"/api/persons/1", "/fail", "/missing"};
+    long want[] = {200, 400, 404};
+    for (size_t i = 0; i < 3; i++) {
+        struct httpc_response r = get(paths[i]);
+        ck_assert_int_eq(r.status, want[i]);
+        assert_header(&r, "Access-Control-Allow-Origin", "*");
+        httpc_response_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(preflight_answers_known_routes)
+{
+    struct httpc_response r;
+    const char *hdrs[] = {"Origin: http://localhost:30000", "Access-Control-Request-Method: POST",
+                          "Access-Control-Request-Headers: content-type, idempotency-key", NULL};
+    ck_assert_int_eq(httpc_request("OPTIONS", url("/api/persons"), hdrs, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    assert_header(&r, "Access-Control-Allow-Methods", "POST, OPTIONS");
+    assert_header(&r, "Access-Control-Allow-Headers", "content-type, idempotency-key");
+    assert_header(&r, "Access-Control-Max-Age", "86400");
+    httpc_response_free(&r);
+
+    ck_assert_int_eq(httpc_request("OPTIONS", url("/api/persons/3"), NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    char buf[256];
+    ck_assert_ptr_nonnull(strstr(httpc_header(&r, "Access-Control-Allow-Headers", buf, sizeof buf),
+                                 "Idempotency-Key"));
+    httpc_response_free(&r);
+
+    ck_assert_int_eq(httpc_request("OPTIONS", url("/unknown"), NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    httpc_response_free(&r);
+}
+END_TEST
+
+/* ---- bodies ---- */
+
+START_TEST(body_is_buffered_whole)
+{
+    char *body = malloc(BODY_MAX);
+    memset(body, 'b', BODY_MAX);
+    body[0] = 'a';
+    struct httpc_response r;
+    const char *hdrs[] = {"Content-Type: application/json", NULL};
+    ck_assert_int_eq(httpc_request("POST", url("/api/persons"), hdrs, body, BODY_MAX, &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_str_eq(r.body, "{\"received\":4096,\"first\":\"a\",\"ctype\":\"application/json\"}");
+    assert_header(&r, "Location", "/api/persons/7");
+    httpc_response_free(&r);
+
+    const char *chunked[] = {"Transfer-Encoding: chunked", "Content-Type: text/plain", NULL};
+    ck_assert_int_eq(httpc_request("POST", url("/api/persons"), chunked, body, BODY_MAX, &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_str_eq(r.body, "{\"received\":4096,\"first\":\"a\",\"ctype\":\"text/plain\"}");
+    httpc_response_free(&r);
+    free(body);
+}
+END_TEST
+
+START_TEST(too_large_body_is_413_by_content_length)
+{
+    size_t len = BODY_MAX + 1;
+    char *body = calloc(1, len);
+    struct httpc_response r;
+    ck_assert_int_eq(httpc_request("POST", url("/api/persons"), NULL, body, len, &r), 0);
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_str_eq(r.body, "{\"error\":\"request body larger than 4096 bytes\"}");
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    httpc_response_free(&r);
+    free(body);
+}
+END_TEST
+
+START_TEST(too_large_body_is_413_when_chunked)
+{
+    size_t len = 3 * BODY_MAX;
+    char *body = calloc(1, len);
+    struct httpc_response r;
+    const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
+    int rc = httpc_request("POST", url("/api/persons"), chunked, body, len, &r);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_str_eq(r.body, "{\"error\":\"request body larger than 4096 bytes\"}");
+    httpc_response_free(&r);
+    free(body);
+
+    /* Far too large: not read to the end; the connection is closed, with or without an answer
+     * depending on how far the client got. */
+    len = 64 * BODY_MAX;
+    body = calloc(1, len);
+    rc = httpc_request("POST", url("/api/persons"), chunked, body, len, &r);
+    ck_assert(rc == -1 || r.status == 413);
+    httpc_response_free(&r);
+    free(body);
+
+    /* The server is still fine. */
+    r = get("/api/persons/1");
+    ck_assert_int_eq(r.status, 200);
+    httpc_response_free(&r);
+}
+END_TEST
+
+/* ---- query and errors ---- */
+
+START_TEST(query_parameters_are_percent_decoded)
+{
+    struct httpc_response r = get("/q?a=x%20y%2Bz%26&b=%C3%A9t%C3%A9&flag");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "a=[x y+z&] b=[\xC3\xA9t\xC3\xA9] missing=NULL");
+    httpc_response_free(&r);
+    r = get("/api/persons/a%20b");
+    ck_assert_str_eq(r.body, "a b");
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(error_message_is_json_escaped)
+{
+    struct httpc_response r = get("/fail");
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(r.body, "{\"error\":\"bad \\\"x\\\"\\n\\\\ 42\\u0001\"}");
+    httpc_response_free(&r);
+
+    char buf[64];
+    ck_assert_uint_eq(udc_http_json_quote(buf, sizeof buf,
+                                          "a\xff"
+                                          "b\xC3\xA9"),
+                      12);
+    ck_assert_str_eq(buf, "\"a\\ufffdb\xC3\xA9\"");
+    ck_assert_uint_eq(udc_http_json_quote(buf, 4, "abcdef"), 8);
+    ck_assert_str_eq(buf, "\"ab");
+}
+END_TEST
+
+START_TEST(handler_without_response_gives_500)
+{
+    struct httpc_response r = get("/forgot");
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_str_eq(r.body, "{\"error\":\"internal error\"}");
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(remote_address_is_reported)
+{
+    struct httpc_response r = get("/whoami");
+    ck_assert_str_eq(r.body, "127.0.0.1");
+    httpc_response_free(&r);
+}
+END_TEST
+
+/* ---- connections ---- */
+
+START_TEST(keep_alive_reuses_the_connection)
+{
+    struct httpc *c = httpc_new();
+    struct httpc_response r;
+    ck_assert_int_eq(httpc_do(c, "GET", url("/api/persons/1"), NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.connects, 1);
+    httpc_response_free(&r);
+    ck_assert_int_eq(httpc_do(c, "GET", url("/api/persons/2"), NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(r.connects, 0);
+    httpc_response_free(&r);
+    ck_assert_int_eq(httpc_do(c, "POST", url("/api/persons"), NULL, "{}", 2, &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_int_eq(r.connects, 0);
+    httpc_response_free(&r);
+    ck_assert_int_eq(httpc_do(c, "GET", url("/missing"), NULL, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_int_eq(r.connects, 0);
+    httpc_response_free(&r);
+    httpc_free(c);
+}
+END_TEST
+
+#define ASYNC_CLIENTS  8
+#define ASYNC_REQUESTS 10
+
+static void *async_client(void *arg)
+{
+    long ok = 0;
+    struct httpc *c = httpc_new();
+    (void)arg;
+    for (int i = 0; i < ASYNC_REQUESTS; i++) {
+        struct httpc_response r;
+        char body[32];
+        int n = snprintf(body, sizeof body, "{\"n\":%d}", i);
+        if (httpc_do(c, "POST", url("/async"), NULL, body, (size_t)n, &r) == 0 && r.status == 202 &&
+            strcmp(r.body, n == 7 ? "{\"confirmed\":7}" : "?") == 0)
+            ok++;
+        httpc_response_free(&r);
+    }
+    httpc_free(c);
+    return (void *)ok;
+}
+
+START_TEST(suspended_request_is_answered_from_another_thread)
+{
+    struct httpc_response r;
+    ck_assert_int_eq(httpc_request("POST", url("/async"), NULL, "hello", 5, &r), 0);
+    ck_assert_int_eq(r.status, 202);
+    ck_assert_str_eq(r.body, "{\"confirmed\":5}");
+    assert_header(&r, "X-Async", "yes");
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    httpc_response_free(&r);
+
+    pthread_t threads[ASYNC_CLIENTS];
+    for (int i = 0; i < ASYNC_CLIENTS; i++)
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, async_client, NULL), 0);
+    long ok = 0;
+    for (int i = 0; i < ASYNC_CLIENTS; i++) {
+        void *res;
+        pthread_join(threads[i], &res);
+        ok += (long)res;
+    }
+    ck_assert_int_eq(ok, ASYNC_CLIENTS * ASYNC_REQUESTS);
+}
+END_TEST
+
+static int connect_raw(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(udc_http_bound_port(server, 0))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {0, 100 * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* True once the peer has closed: recv gives 0 or a hard error. */
+static bool peer_closed(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+START_TEST(trickling_client_is_cut_after_the_timeout)
+{
+    /* 2 s timeout; the client sends a byte every 400 ms, so it is never idle long enough for
+     * an idle timer: only a limit on the whole request cuts it. */
+    int fd = connect_raw();
+    const char *line =
+        "GET /api/persons/1 HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaa";
+    uint64_t start = udc_now_ms();
+    bool cut = false;
+    for (size_t i = 0; i < strlen(line) && !cut; i++) {
+        if (send(fd, line + i, 1, MSG_NOSIGNAL) != 1) {
+            cut = true;
+            break;
+        }
+        for (int k = 0; k < 4 && !cut; k++)
+            cut = peer_closed(fd);
+    }
+    uint64_t elapsed = udc_now_ms() - start;
+    close(fd);
+    ck_assert_msg(cut, "slow client was not cut");
+    ck_assert_uint_ge(elapsed, 1500);
+    ck_assert_uint_le(elapsed, 4500);
+}
+END_TEST
+
+START_TEST(prompt_client_on_a_raw_socket_is_served)
+{
+    int fd = connect_raw();
+    const char *req = "GET /api/persons/9 HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    char buf[1024] = {0};
+    size_t got = 0;
+    for (int i = 0; i < 20 && !strstr(buf, "\r\n\r\n9"); i++) {
+        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    close(fd);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+}
+END_TEST
+
+/* ---- static files ---- */
+
+START_TEST(static_files_are_served_safely)
+{
+    struct httpc_response r = get("/www/");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "<h1>UdaConnect</h1>");
+    assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+    httpc_response_free(&r);
+
+    r = get("/www/app.css");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "body{}");
+    assert_header(&r, "Content-Type", "text/css; charset=utf-8");
+    httpc_response_free(&r);
+
+    const char *refused[] = {"/www/%2e%2e/secret.txt",
+                             "/www/..%2fsecret.txt",
+                             "/www/a/%2e%2e/%2e%2e/secret.txt",
+                             "/www/.env",
+                             "/www/%2fetc%2fpasswd",
+                             "/www/nothing.html",
+                             "/www/index.html%00.png",
+                             "/www/..%5csecret.txt"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        r = get(refused[i]);
+        ck_assert_msg(r.status == 404, "%s gave %ld", refused[i], r.status);
+        ck_assert_ptr_null(strstr(r.body, "top secret"));
+        httpc_response_free(&r);
+    }
+    ck_assert_str_eq(udc_http_content_type("x/logo.SVG"), "image/svg+xml");
+    ck_assert_str_eq(udc_http_content_type("favicon.ico"), "image/x-icon");
+    ck_assert_str_eq(udc_http_content_type("a.js"), "text/javascript; charset=utf-8");
+    ck_assert_str_eq(udc_http_content_type("dir.d/noext"), "application/octet-stream");
+}
+END_TEST
+
+START_TEST(raw_dot_dot_path_is_refused)
+{
+    /* curl would normalise "..", so send it by hand. */
+    int fd = connect_raw();
+    const char *req = "GET /www/../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    char buf[2048] = {0};
+    size_t got = 0;
+    for (int i = 0; i < 30; i++) {
+        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n == 0)
+            break;
+        if (n > 0)
+            got += (size_t)n;
+    }
+    close(fd);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 404", 12) == 0, "%s", buf);
+    ck_assert_ptr_null(strstr(buf, "top secret"));
+}
+END_TEST
+
+/* ---- built-in endpoints ---- */
+
+START_TEST(health_ready_and_metrics)
+{
+    struct httpc_response r = get("/health");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "\"healthy\"");
+    httpc_response_free(&r);
+
+    r = get("/ready");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"ready\":true}");
+    httpc_response_free(&r);
+    atomic_store(&ready_flag, false);
+    r = get("/ready");
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_str_eq(r.body, "{\"ready\":false,\"reason\":\"broker \\\"away\\\"\"}");
+    httpc_response_free(&r);
+
+    r = get("/api/persons/1");
+    httpc_response_free(&r);
+    r = get("/api/persons/2");
+    httpc_response_free(&r);
+    r = get("/no/such/thing");
+    httpc_response_free(&r);
+
+    r = get("/metrics");
+    ck_assert_int_eq(r.status, 200);
+    assert_header(&r, "Content-Type", UDC_METRICS_CONTENT_TYPE);
+    const char *want[] = {
+        "udc_http_requests_total{route=\"/api/persons/{id}\",method=\"GET\",status=\"200\"} 2\n",
+        "udc_http_requests_total{route=\"/health\",method=\"GET\",status=\"200\"} 1\n",
+        "udc_http_requests_total{route=\"/ready\",method=\"GET\",status=\"503\"} 1\n",
+        "udc_http_requests_total{route=\"none\",method=\"GET\",status=\"404\"} 1\n",
+        "udc_http_request_duration_seconds_count{route=\"/api/persons/{id}\"} 2\n",
+        "udc_http_request_duration_seconds_bucket{route=\"/ready\",le=\"+Inf\"} 2\n",
+        "# TYPE udc_http_connections gauge\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(r.body, want[i]) != NULL, "missing %s in\n%s", want[i], r.body);
+    /* Raw paths never become labels. */
+    ck_assert_ptr_null(strstr(r.body, "/api/persons/1"));
+    ck_assert_ptr_null(strstr(r.body, "/no/such/thing"));
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(several_listeners_share_the_router)
+{
+    struct udc_http_server *two = make_server(2, 2);
+    for (size_t i = 0; i < 2; i++) {
+        char u[128];
+        snprintf(u, sizeof u, "http://127.0.0.1:%u/api/persons/%zu", udc_http_bound_port(two, i),
+                 i);
+        struct httpc_response r;
+        ck_assert_int_eq(httpc_request("GET", u, NULL, NULL, 0, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_int_eq(r.body[0], (int)('0' + i));
+        httpc_response_free(&r);
+    }
+    ck_assert_uint_ne(udc_http_bound_port(two, 0), udc_http_bound_port(two, 1));
+    ck_assert_uint_eq(udc_http_bound_port(two, 2), 0);
+    udc_http_stop(two);
+}
+END_TEST
+
+START_TEST(bad_listen_address_is_reported)
+{
+    const char *listen[] = {"127.0.0.1"};
+    struct udc_http_options o = {.listen = listen, .nlisten = 1, .metrics = registry};
+    char err[256] = "";
+    struct udc_http_server *s = udc_http_new(&o, err, sizeof err);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(udc_http_start(s, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "127.0.0.1"));
+    udc_http_stop(s);
+
+    /* The port the fixture's server holds is taken. */
+    char taken[64];
+    snprintf(taken, sizeof taken, "127.0.0.1:%u", udc_http_bound_port(server, 0));
+    listen[0] = taken;
+    s = udc_http_new(&o, err, sizeof err);
+    ck_assert_int_eq(udc_http_start(s, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "in use"));
+    udc_http_stop(s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("http");
+    TCase *tc = tcase_create("server");
+    tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, routes_with_params_and_query);
+    tcase_add_test(tc, literal_segment_beats_parameter);
+    tcase_add_test(tc, unknown_path_is_404_json);
+    tcase_add_test(tc, other_method_is_405_with_allow);
+    tcase_add_test(tc, head_uses_get_route_without_body);
+    tcase_add_test(tc, cors_header_on_success_and_errors);
+    tcase_add_test(tc, preflight_answers_known_routes);
+    tcase_add_test(tc, body_is_buffered_whole);
+    tcase_add_test(tc, too_large_body_is_413_by_content_length);
+    tcase_add_test(tc, too_large_body_is_413_when_chunked);
+    tcase_add_test(tc, query_parameters_are_percent_decoded);
+    tcase_add_test(tc, error_message_is_json_escaped);
+    tcase_add_test(tc, handler_without_response_gives_500);
+    tcase_add_test(tc, remote_address_is_reported);
+    tcase_add_test(tc, keep_alive_reuses_the_connection);
+    tcase_add_test(tc, suspended_request_is_answered_from_another_thread);
+    tcase_add_test(tc, trickling_client_is_cut_after_the_timeout);
+    tcase_add_test(tc, prompt_client_on_a_raw_socket_is_served);
+    tcase_add_test(tc, static_files_are_served_safely);
+    tcase_add_test(tc, raw_dot_dot_path_is_refused);
+    tcase_add_test(tc, health_ready_and_metrics);
+    tcase_add_test(tc, several_listeners_share_the_router);
+    tcase_add_test(tc, bad_listen_address_is_reported);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

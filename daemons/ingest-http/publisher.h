@@ -1,0 +1,41 @@
+/* publisher.h — the one thread that owns udc-ingest-http's broker connection.
+ *
+ * HTTP threads hand it jobs (a message to publish and a callback); it publishes them with
+ * confirms, keeps up to max_in_flight unconfirmed at once, and calls each job's callback
+ * from its own thread when the broker confirmed the message (ok = 1) or when the message
+ * cannot be vouched for (ok = 0: nack, unroutable, confirm timeout, connection lost, or the
+ * broker is away). A job is never completed twice and never dropped silently.
+ */
+#ifndef UDC_INGEST_PUBLISHER_H
+#define UDC_INGEST_PUBLISHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct publish_job;
+/* Called once per job on the publisher thread; the job is freed right after it returns. */
+typedef void (*publish_done_fn)(void *ctx, int ok, const char *why, uint64_t latency_us);
+
+struct publisher;
+
+struct publisher *publisher_new(const struct udc_config *cfg);
+int publisher_start(struct publisher *p);
+/* Completes every queued and in-flight job (confirmed ones ok, the rest not), then joins. */
+void publisher_stop(struct publisher *p);
+void publisher_free(struct publisher *p);
+
+/* 1 when the broker channel is open (for /ready). Any thread. */
+int publisher_ready(struct publisher *p);
+/* Jobs queued or waiting for a confirm. Any thread. */
+size_t publisher_in_flight(struct publisher *p);
+
+/* Queues body (copied) for publishing to udc.locations with routing key "location.<source>"
+ * and the given message_id. Returns 0 (done() will be called), or -1 when the broker is
+ * away or too much is in flight: the caller answers 503 itself and done() is not called.
+ * Any thread. */
+int publisher_submit(struct publisher *p, const char *body, size_t len, const char *message_id,
+                     publish_done_fn done, void *ctx);
+
+#endif

@@ -1,0 +1,212 @@
+/* store.c — see store.h.
+ *
+ * One round trip per batch: the pings travel as six parallel arrays, unnest() turns them
+ * back into rows, and a single statement inserts the new ones and reports every ping's row
+ * id. Arrays instead of COPY keep the statement prepared and the batch one statement.
+ */
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define STMT_STORE  "writer_store"
+#define STMT_LOOKUP "writer_lookup"
+
+/* Rows stored by a concurrent transaction after this statement's snapshot show up in
+ * neither "inserted" nor "location": those come back with a NULL id and are looked up
+ * again by STMT_LOOKUP under a fresh snapshot. */
+const struct udc_db_statement store_statements[] = {
+    {STMT_STORE,
+     "WITH input AS ("
+     "  SELECT * FROM unnest($1::uuid[], $2::int[], $3::float8[], $4::float8[], $5::int8[],"
+     "                       $6::text[])"
+     "    WITH ORDINALITY AS t(event_id, person_id, longitude, latitude, created_us, source, idx)"
+     "), inserted AS ("
+     "  INSERT INTO location (event_id, person_id, coordinate, creation_time, source)"
+     "  SELECT i.event_id, i.person_id,"
+     "         ST_SetSRID(ST_MakePoint(i.longitude, i.latitude), 4326)::geography,"
+     "         timestamptz 'epoch' + i.created_us * interval '1 microsecond', i.source"
+     "    FROM input i JOIN person p ON p.id = i.person_id"
+     "   ORDER BY i.idx"
+     "  ON CONFLICT (event_id) DO NOTHING"
+     "  RETURNING id, event_id"
+     ")"
+     "SELECT i.idx, COALESCE(ins.id, l.id), p.id IS NOT NULL, ins.id IS NOT NULL"
+     "  FROM input i"
+     "  LEFT JOIN inserted ins ON ins.event_id = i.event_id"
+     "  LEFT JOIN location l ON l.event_id = i.event_id"
+     "  LEFT JOIN person p ON p.id = i.person_id"
+     " ORDER BY i.idx",
+     6},
+    {STMT_LOOKUP, "SELECT event_id::text, id FROM location WHERE event_id = ANY($1::uuid[])", 1},
+};
+const size_t store_statement_count = sizeof store_statements / sizeof store_statements[0];
+
+/* A growing text buffer for the array literals. */
+struct text {
+    char *buf;
+    size_t len, cap;
+};
+
+static int text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int text_printf(struct text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return -1;
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return 0;
+        }
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        while (cap - t->len <= (size_t)n)
+            cap *= 2;
+        char *grown = realloc(t->buf, cap);
+        if (!grown)
+            return -1;
+        t->buf = grown;
+        t->cap = cap;
+    }
+}
+
+/* Builds the six array literals. Every value was validated by the codec (UUIDs, finite
+ * numbers, sources of [A-Za-z0-9._:@/-]), so none needs quoting; sources are quoted anyway. */
+static int build_arrays(const struct udc_location *items, size_t n, struct text arrays[6])
+{
+    for (int a = 0; a < 6; a++)
+        if (text_printf(&arrays[a], "{") != 0)
+            return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = i ? "," : "";
+        const struct udc_location *l = &items[i];
+        if (text_printf(&arrays[0], "%s%s", sep, l->event_id) ||
+            text_printf(&arrays[1], "%s%" PRId32, sep, l->person_id) ||
+            text_printf(&arrays[2], "%s%.17g", sep, l->longitude) ||
+            text_printf(&arrays[3], "%s%.17g", sep, l->latitude) ||
+            text_printf(&arrays[4], "%s%" PRId64, sep, l->creation_time_us) ||
+            text_printf(&arrays[5], "%s\"%s\"", sep, l->source))
+            return -1;
+    }
+    for (int a = 0; a < 6; a++)
+        if (text_printf(&arrays[a], "}") != 0)
+            return -1;
+    return 0;
+}
+
+static enum store_status failure_status(struct udc_db *db)
+{
+    return udc_db_last_error_kind(db) == UDC_DB_ERR_STATEMENT ? STORE_REJECTED : STORE_DB_DOWN;
+}
+
+/* Fills the ids that the main statement could not see (see STMT_LOOKUP). */
+static enum store_status lookup_missing(struct udc_db *db, const struct udc_location *items,
+                                        size_t n, struct store_result *results, char *err,
+                                        size_t errlen)
+{
+    struct text ids = {0};
+    size_t missing = 0;
+    enum store_status status = STORE_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        if (results[i].verdict == STORE_STORED && results[i].row_id == 0) {
+            if (text_printf(&ids, "%s%s", missing ? "," : "{", items[i].event_id) != 0)
+                goto oom;
+            missing++;
+        }
+    }
+    if (missing == 0)
+        return STORE_OK;
+    if (text_printf(&ids, "}") != 0)
+        goto oom;
+    const char *values[1] = {ids.buf};
+    PGresult *res = udc_db_exec_prepared(db, STMT_LOOKUP, 1, values, NULL, NULL, PGRES_TUPLES_OK,
+                                         err, errlen);
+    free(ids.buf);
+    if (!res)
+        return failure_status(db);
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *event_id = PQgetvalue(res, r, 0);
+        int64_t id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        for (size_t i = 0; i < n; i++)
+            if (results[i].row_id == 0 && strcmp(items[i].event_id, event_id) == 0)
+                results[i].row_id = id;
+    }
+    PQclear(res);
+    for (size_t i = 0; i < n; i++) {
+        if (results[i].verdict == STORE_STORED && results[i].row_id == 0) {
+            snprintf(err, errlen, "event_id %s neither inserted nor found", items[i].event_id);
+            status = STORE_DB_DOWN; /* a race we cannot explain: retry the whole batch */
+        }
+    }
+    return status;
+oom:
+    free(ids.buf);
+    snprintf(err, errlen, "out of memory");
+    return STORE_DB_DOWN;
+}
+
+static enum store_status run_store(struct udc_db *db, const struct udc_location *items, size_t n,
+                                   struct store_result *results, char *err, size_t errlen)
+{
+    struct text arrays[6] = {{0}};
+    enum store_status status = STORE_OK;
+
+    if (build_arrays(items, n, arrays) != 0) {
+        snprintf(err, errlen, "out of memory");
+        status = STORE_DB_DOWN;
+        goto out;
+    }
+    const char *values[6];
+    for (int a = 0; a < 6; a++)
+        values[a] = arrays[a].buf;
+    PGresult *res = udc_db_exec_prepared(db, STMT_STORE, 6, values, NULL, NULL, PGRES_TUPLES_OK,
+                                         err, errlen);
+    if (!res) {
+        status = failure_status(db);
+        goto out;
+    }
+    for (int r = 0; r < PQntuples(res) && (size_t)r < n; r++) {
+        size_t idx = (size_t)strtoull(PQgetvalue(res, r, 0), NULL, 10) - 1;
+        if (idx >= n)
+            continue;
+        int known = PQgetvalue(res, r, 2)[0] == 't';
+        results[idx].verdict = known ? STORE_STORED : STORE_UNKNOWN_PERSON;
+        results[idx].row_id =
+            PQgetisnull(res, r, 1) ? 0 : strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        results[idx].inserted = PQgetvalue(res, r, 3)[0] == 't';
+    }
+    PQclear(res);
+    status = lookup_missing(db, items, n, results, err, errlen);
+out:
+    for (int a = 0; a < 6; a++)
+        free(arrays[a].buf);
+    return status;
+}
+
+enum store_status store_batch(struct udc_db *db, const struct udc_location *items, size_t n,
+                              struct store_result *results, char *err, size_t errlen)
+{
+    char ignored[256];
+
+    memset(results, 0, n * sizeof *results);
+    if (udc_db_begin(db, err, errlen) != 0)
+        return STORE_DB_DOWN;
+    enum store_status status = run_store(db, items, n, results, err, errlen);
+    if (status != STORE_OK) {
+        udc_db_rollback(db, ignored, sizeof ignored);
+        return status;
+    }
+    if (udc_db_commit(db, err, errlen) != 0)
+        return failure_status(db) == STORE_REJECTED ? STORE_REJECTED : STORE_DB_DOWN;
+    return STORE_OK;
+}

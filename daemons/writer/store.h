@@ -1,0 +1,43 @@
+/* store.h — writing a batch of pings to the location table in one transaction.
+ *
+ * Idempotent on event_id: a ping whose event_id is already stored is not inserted again,
+ * but its row id is still reported, so a redelivered batch gets its location.stored events
+ * published like the first time. A ping of an unknown person is reported as such (for the
+ * dead-letter queue) and does not stop the others.
+ */
+#ifndef UDC_WRITER_STORE_H
+#define UDC_WRITER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "location.h"
+
+enum store_verdict {
+    STORE_STORED,         /* row_id is the row (new or already there) */
+    STORE_UNKNOWN_PERSON, /* person_id names nobody: dead-letter it */
+};
+
+struct store_result {
+    enum store_verdict verdict;
+    int64_t row_id;
+    int inserted; /* 1: this call inserted the row; 0: it was there already */
+};
+
+enum store_status {
+    STORE_OK,
+    STORE_DB_DOWN,   /* connection lost or transient failure: keep the batch, retry later */
+    STORE_REJECTED,  /* the database refused the data (a statement error): isolate it */
+};
+
+/* The writer's prepared statements, for udc_db_new(). */
+extern const struct udc_db_statement store_statements[];
+extern const size_t store_statement_count;
+
+/* Inserts n pings in one transaction; results[i] for items[i]. On STORE_OK the transaction
+ * is committed. Otherwise it is rolled back and err says why. */
+enum store_status store_batch(struct udc_db *db, const struct udc_location *items, size_t n,
+                              struct store_result *results, char *err, size_t errlen);
+
+#endif

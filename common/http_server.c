@@ -210,12 +210,13 @@ static bool content_length_too_large(struct MHD_Connection *conn, size_t max)
     return errno == ERANGE || (end != cl && n > max);
 }
 
-/* Runs the matched handler, or answers 404 / 405 / preflight itself. */
-static void dispatch(struct udc_http_request *req)
+/* Runs the matched handler, or answers 404 / 405 / preflight itself. Returns true when the
+ * handler suspended the request: req then belongs to whoever resumes it, so the caller must
+ * not touch it any more. */
+static bool dispatch(struct udc_http_request *req)
 {
-    struct udc_http_server *s = req->server;
     struct http_match *m = &req->match;
-    int rc = UDC_HTTP_DONE;
+    int rc;
     if (req->too_large)
         rc = http_respond_too_large(req);
     else if (m->result == MATCH_NO_PATH)
@@ -229,14 +230,17 @@ static void dispatch(struct udc_http_request *req)
                                          HTTP_MAX_PARAMS);
         rc = m->route->handler(req, m->route->userdata);
     }
-    (void)s;
     if (rc == UDC_HTTP_PENDING && req->suspend_called)
-        return; /* req now belongs to whoever will resume it: do not touch it */
-    if (rc == UDC_HTTP_PENDING)
-        udc_log_error("handler returned pending without suspending", "route=%s",
-                      m->route ? m->route->pattern : HTTP_NO_ROUTE);
+        return true;
+    if (rc == UDC_HTTP_PENDING || req->suspend_called) {
+        udc_log_error("handler suspended without returning pending, or the reverse", "route=%s",
+                      udc_http_route_pattern(req));
+        if (req->suspend_called)
+            return true; /* it will be resumed by someone; leave it alone */
+    }
     if (!req->resp.set)
         udc_http_respond_error(req, 500, "internal error");
+    return false;
 }
 
 static void mark_busy(struct udc_http_request *req)
@@ -330,8 +334,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case REQ_RECEIVING:
         req->state = REQ_HANDLING;
         mark_busy(req);
-        dispatch(req);
-        if (req->suspend_called)
+        if (dispatch(req))
             return MHD_YES;
         return http_queue_response(req);
     case REQ_SUSPENDED:

@@ -96,36 +96,79 @@ static int remote_addr(struct udc_http_request *req, void *userdata)
     return udc_http_respond_text(req, 200, r, strlen(r));
 }
 
+struct async_job {
+    struct udc_http_request *req;
+    long delay_ms;
+};
+
 static void *finish_later(void *arg)
 {
-    struct udc_http_request *req = arg;
-    struct timespec ms30 = {0, 30 * 1000000L};
-    nanosleep(&ms30, NULL);
+    struct async_job *job = arg;
+    struct udc_http_request *req = job->req;
+    struct timespec delay = {job->delay_ms / 1000, (job->delay_ms % 1000) * 1000000L};
+    free(job);
+    nanosleep(&delay, NULL);
     size_t len;
-    const char *body = udc_http_body(req, &len);
+    udc_http_body(req, &len);
     char out[128];
     int n = snprintf(out, sizeof out, "{\"confirmed\":%zu}", len);
     udc_http_add_header(req, "X-Async", "yes");
     udc_http_respond_json(req, 202, out, (size_t)n);
-    (void)body;
     udc_http_resume(req);
     return NULL;
 }
 
+/* Answers later from another thread, as ingest-http does when the broker confirms. */
 static int async_accept(struct udc_http_request *req, void *userdata)
 {
-    (void)userdata;
+    struct async_job *job = malloc(sizeof *job);
     pthread_t t;
-    if (udc_http_suspend(req) != 0)
+    if (job == NULL || udc_http_suspend(req) != 0) {
+        free(job);
         return udc_http_respond_error(req, 500, "cannot suspend");
-    if (pthread_create(&t, NULL, finish_later, req) != 0) {
+    }
+    *job = (struct async_job){req, *(const long *)userdata};
+    if (pthread_create(&t, NULL, finish_later, job) != 0) {
         /* Still ours: nobody else got it. */
+        free(job);
         udc_http_respond_error(req, 500, "no thread");
         udc_http_resume(req);
         return UDC_HTTP_PENDING;
     }
     pthread_detach(t);
     return UDC_HTTP_PENDING;
+}
+
+static const long quick_ms = 30, slow_ms = 400;
+
+struct ticker {
+    int sent;
+};
+
+static _Atomic int ticker_freed;
+
+static ssize_t tick(void *ctx, uint64_t pos, char *buf, size_t max)
+{
+    struct ticker *t = ctx;
+    (void)pos;
+    if (t->sent == 3)
+        return UDC_HTTP_STREAM_END;
+    int n = snprintf(buf, max, "data: %d\n\n", t->sent++);
+    return n;
+}
+
+static void ticker_free(void *ctx)
+{
+    free(ctx);
+    atomic_fetch_add(&ticker_freed, 1);
+}
+
+static int events(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    struct ticker *t = calloc(1, sizeof *t);
+    udc_http_add_header(req, "Cache-Control", "no-store");
+    return udc_http_respond_stream(req, 200, "text/event-stream", tick, t, ticker_free);
 }
 
 static int serve_www(struct udc_http_request *req, void *userdata)
@@ -176,7 +219,9 @@ static struct udc_http_server *make_server(unsigned timeout_s, size_t nlisten)
     ck_assert_int_eq(udc_http_route(s, "GET", "/fail", fail_with_escapes, NULL), 0);
     ck_assert_int_eq(udc_http_route(s, "GET", "/forgot", forget_to_respond, NULL), 0);
     ck_assert_int_eq(udc_http_route(s, "GET", "/whoami", remote_addr, NULL), 0);
-    ck_assert_int_eq(udc_http_route(s, "POST", "/async", async_accept, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "POST", "/async", async_accept, (void *)&quick_ms), 0);
+    ck_assert_int_eq(udc_http_route(s, "POST", "/slow-async", async_accept, (void *)&slow_ms), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/events", events, NULL), 0);
     ck_assert_int_eq(udc_http_route(s, "GET", "/www/{path*}", serve_www, NULL), 0);
     ck_assert_int_eq(udc_http_route(s, "GET", "/bad/{unclosed", echo_param, "x"), -1);
     ck_assert_int_eq(udc_http_route(s, "GET", "/bad/{rest*}/more", echo_param, "x"), -1);
@@ -537,6 +582,56 @@ START_TEST(suspended_request_is_answered_from_another_thread)
 }
 END_TEST
 
+static void *post_slow_async(void *arg)
+{
+    struct httpc_response *r = arg;
+    httpc_request("POST", url("/slow-async"), NULL, "abc", 3, r);
+    return NULL;
+}
+
+START_TEST(stop_waits_for_suspended_requests)
+{
+    struct udc_gauge *in_flight =
+        udc_gauge_new(registry, "udc_http_requests_in_flight",
+                      "HTTP requests received and not yet answered", 0, NULL);
+    ck_assert_ptr_nonnull(in_flight);
+    struct httpc_response r = {0};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, post_slow_async, &r), 0);
+    for (int i = 0; i < 200 && udc_gauge_get(in_flight, NULL) < 1; i++) {
+        struct timespec ms5 = {0, 5 * 1000000L};
+        nanosleep(&ms5, NULL);
+    }
+    ck_assert_double_eq(udc_gauge_get(in_flight, NULL), 1);
+    uint64_t start = udc_now_ms();
+    udc_http_stop(server);
+    server = NULL;
+    ck_assert_uint_ge(udc_now_ms() - start, 200); /* it did wait for the answer */
+    pthread_join(t, NULL);
+    ck_assert_int_eq(r.status, 202);
+    ck_assert_str_eq(r.body, "{\"confirmed\":3}");
+    assert_header(&r, "Connection", "close");
+    httpc_response_free(&r);
+}
+END_TEST
+
+START_TEST(stream_response_is_sent_chunked)
+{
+    struct httpc_response r = get("/events");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+    assert_header(&r, "Content-Type", "text/event-stream");
+    assert_header(&r, "Transfer-Encoding", "chunked");
+    assert_header(&r, "Cache-Control", "no-store");
+    httpc_response_free(&r);
+    for (int i = 0; i < 100 && atomic_load(&ticker_freed) == 0; i++) {
+        struct timespec ms5 = {0, 5 * 1000000L};
+        nanosleep(&ms5, NULL);
+    }
+    ck_assert_int_eq(atomic_load(&ticker_freed), 1);
+}
+END_TEST
+
 static int connect_raw(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -767,6 +862,8 @@ int main(void)
     tcase_add_test(tc, remote_address_is_reported);
     tcase_add_test(tc, keep_alive_reuses_the_connection);
     tcase_add_test(tc, suspended_request_is_answered_from_another_thread);
+    tcase_add_test(tc, stop_waits_for_suspended_requests);
+    tcase_add_test(tc, stream_response_is_sent_chunked);
     tcase_add_test(tc, trickling_client_is_cut_after_the_timeout);
     tcase_add_test(tc, prompt_client_on_a_raw_socket_is_served);
     tcase_add_test(tc, static_files_are_served_safely);

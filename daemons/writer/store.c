@@ -155,6 +155,22 @@ oom:
     return STORE_DB_DOWN;
 }
 
+/* A ping sent twice in one batch maps both copies to the one row inserted: only the first
+ * copy counts as inserted. */
+static void forget_repeated_inserts(struct store_result *results, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (!results[i].inserted)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            if (results[j].inserted && results[j].row_id == results[i].row_id) {
+                results[i].inserted = 0;
+                break;
+            }
+        }
+    }
+}
+
 static enum store_status run_store(struct udc_db *db, const struct udc_location *items, size_t n,
                                    struct store_result *results, char *err, size_t errlen)
 {
@@ -186,6 +202,7 @@ static enum store_status run_store(struct udc_db *db, const struct udc_location 
         results[idx].inserted = PQgetvalue(res, r, 3)[0] == 't';
     }
     PQclear(res);
+    forget_repeated_inserts(results, n);
     status = lookup_missing(db, items, n, results, err, errlen);
 out:
     for (int a = 0; a < 6; a++)

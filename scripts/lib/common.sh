@@ -42,15 +42,17 @@ load_run_env() {
     [ -r "$env_file" ] || die "no $env_file: start the stack first (scripts/stack up)"
     # shellcheck disable=SC1090
     . "$env_file"
+    RUN_ENV_NAMES=$(sed -n 's/^export \([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' "$env_file" | tr '\n' ' ')
 }
 
 # --- ports --------------------------------------------------------------------------------
 
-# True when something on this machine uses TCP port $1 (listening or connected).
+# True when something on this machine listens on TCP port $1 (what would make a server's
+# bind fail: the servers set SO_REUSEADDR, so connections in TIME_WAIT do not count).
 port_in_use() { # port
     local port=$1
     if command -v ss >/dev/null 2>&1; then
-        [ -n "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ]
+        [ -n "$(ss -Htln "( sport = :$port )" 2>/dev/null)" ]
     else
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
     fi
@@ -128,6 +130,10 @@ wait_until() { # timeout_s cmd...
     done
 }
 
+# True when process $1 exists and has not exited (a zombie awaiting its parent counts as gone).
 pid_alive() { # pid
-    [ -n "$1" ] && kill -0 "$1" 2>/dev/null
+    local stat
+    [ -n "$1" ] && stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) } # the command name may contain spaces; the fields after it do not
+    [ "${stat%% *}" != Z ]
 }

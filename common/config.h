@@ -91,6 +91,7 @@ struct udc_api_config {
     size_t listen_count; /* >= 1 */
     int threads;
     char *www_dir;
+    char *ingest_url; /* where POST /api/locations is redirected (307) */
     int page_max;
     int connection_timeout_s;
 };

@@ -78,6 +78,7 @@ const struct udc_cfg_key udc_cfg_keys[] = {
     TEXT_KEY(api, www_dir, UDC_CFG_STRING, "/usr/share/udaconnect/www"),
     INT_KEY(api, page_max, 1000, 1, 1000000),
     INT_KEY(api, connection_timeout_s, 30, 1, 86400),
+    TEXT_KEY(api, ingest_url, UDC_CFG_STRING, "http://localhost:30002"),
 };
 
 const size_t udc_cfg_key_count = sizeof udc_cfg_keys / sizeof udc_cfg_keys[0];

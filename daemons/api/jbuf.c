@@ -1,0 +1,141 @@
+/* jbuf.c — see jbuf.h. */
+#include "jbuf.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "timefmt.h"
+
+static void append(struct jbuf *j, const char *s, size_t n)
+{
+    if (j->failed)
+        return;
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 4096;
+        while (cap < j->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(j->buf, cap);
+        if (!grown) {
+            j->failed = 1;
+            return;
+        }
+        j->buf = grown;
+        j->cap = cap;
+    }
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+    j->buf[j->len] = '\0';
+}
+
+void jbuf_raw(struct jbuf *j, const char *s)
+{
+    append(j, s, strlen(s));
+}
+
+static void separate(struct jbuf *j)
+{
+    if (j->need_comma)
+        append(j, ",", 1);
+    j->need_comma = 1;
+}
+
+static void open_value(struct jbuf *j, const char *bracket)
+{
+    separate(j);
+    append(j, bracket, 1);
+    j->need_comma = 0;
+}
+
+static void close_value(struct jbuf *j, const char *bracket)
+{
+    append(j, bracket, 1);
+    j->need_comma = 1;
+}
+
+void jbuf_array_begin(struct jbuf *j)
+{
+    open_value(j, "[");
+}
+
+void jbuf_array_end(struct jbuf *j)
+{
+    close_value(j, "]");
+}
+
+void jbuf_obj_begin(struct jbuf *j)
+{
+    open_value(j, "{");
+}
+
+void jbuf_obj_end(struct jbuf *j)
+{
+    close_value(j, "}");
+}
+
+static void quoted(struct jbuf *j, const char *s)
+{
+    char small[256];
+    size_t n = udc_http_json_quote(small, sizeof small, s);
+    if (n < sizeof small) {
+        append(j, small, n);
+        return;
+    }
+    char *big = malloc(n + 1);
+    if (!big) {
+        j->failed = 1;
+        return;
+    }
+    udc_http_json_quote(big, n + 1, s);
+    append(j, big, n);
+    free(big);
+}
+
+void jbuf_key(struct jbuf *j, const char *key)
+{
+    separate(j);
+    quoted(j, key);
+    append(j, ":", 1);
+    j->need_comma = 0; /* the value follows without a comma */
+}
+
+void jbuf_int(struct jbuf *j, const char *key, int64_t v)
+{
+    char num[24];
+    jbuf_key(j, key);
+    append(j, num, (size_t)snprintf(num, sizeof num, "%" PRId64, v));
+    j->need_comma = 1;
+}
+
+void jbuf_num(struct jbuf *j, const char *key, double v)
+{
+    char num[32];
+    jbuf_key(j, key);
+    if (isfinite(v))
+        append(j, num, (size_t)snprintf(num, sizeof num, "%.15g", v));
+    else
+        append(j, "null", 4);
+    j->need_comma = 1;
+}
+
+void jbuf_str(struct jbuf *j, const char *key, const char *v)
+{
+    jbuf_key(j, key);
+    if (v)
+        quoted(j, v);
+    else
+        append(j, "null", 4);
+    j->need_comma = 1;
+}
+
+void jbuf_time(struct jbuf *j, const char *key, int64_t us)
+{
+    char text[UDC_TIME_BUF];
+    if (udc_time_format_naive(us, text, sizeof text) < 0)
+        jbuf_str(j, key, NULL);
+    else
+        jbuf_str(j, key, text);
+}

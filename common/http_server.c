@@ -334,6 +334,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case REQ_RECEIVING:
         req->state = REQ_HANDLING;
         mark_busy(req);
+        if (atomic_load(&s->stopping)) {
+            udc_http_add_header(req, "Retry-After", "1");
+            udc_http_respond_error(req, 503, "shutting down");
+            return http_queue_response(req);
+        }
         if (dispatch(req))
             return MHD_YES;
         return http_queue_response(req);
@@ -545,14 +550,10 @@ void udc_http_stop(struct udc_http_server *s)
 {
     if (s == NULL)
         return;
+    /* No MHD_quiesce_daemon: with a thread pool and epoll it races the workers' own
+     * handling of the listen socket and can abort inside libmicrohttpd 0.9.75. New requests
+     * are answered 503 instead while the ones in flight finish. */
     atomic_store(&s->stopping, true);
-    for (size_t i = 0; i < s->nlisten; i++) {
-        if (s->listeners[i].daemon == NULL)
-            continue;
-        MHD_socket fd = MHD_quiesce_daemon(s->listeners[i].daemon);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
-    }
     drain(s);
     if (s->reaper_running) {
         pthread_mutex_lock(&s->conn_lock);

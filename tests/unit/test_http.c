@@ -553,6 +553,9 @@ static void *async_client(void *arg)
         if (httpc_do(c, "POST", url("/async"), NULL, body, (size_t)n, &r) == 0 && r.status == 202 &&
             strcmp(r.body, n == 7 ? "{\"confirmed\":7}" : "?") == 0)
             ok++;
+        else
+            fprintf(stderr, "async request %d: status %ld body %s\n", i, r.status,
+                    r.body ? r.body : "(none)");
         httpc_response_free(&r);
     }
     httpc_free(c);

@@ -3,19 +3,21 @@
  * UdaConnect's udc.dead.letters queue, reasons included.
  *
  *   UDC_AMQP_URL=amqp://admin:pw@host:port/udaconnect udc-dead-letters [-q QUEUE] COMMAND
- *     list                 one line per dead letter: number, when, by whom, where it was
+ *     list                 one entry per dead letter: its ref, when, by whom, where it was
  *                          going, message id, reason
- *     show N               every property, header and the body of dead letter N
- *     replay N|ID ...      publish the selected dead letters (by number or message id) to
- *                          the exchange and routing key they were refused from, confirmed,
- *                          then remove them from the queue
+ *     show REF|ID          every property, header and the body of that dead letter
+ *     replay REF|ID ...    publish the selected dead letters (by ref or message id) to the
+ *                          exchange and routing key they were refused from, confirmed, then
+ *                          remove them from the queue
  *     replay --all         the same for every dead letter present when the command starts
  *     purge                remove every dead letter
  *
  * Browsing loses nothing: each message is fetched with basic.get WITHOUT acknowledging it,
  * so the broker holds it for this channel; closing the channel at the end returns every
- * message not replayed to the queue (a quorum queue keeps their order). Numbers are positions
- * in the queue at the time of the command: run list again after a replay.
+ * message not replayed to the queue. A quorum queue does not keep the order of returned
+ * messages, so positions mean nothing from one command to the next: each dead letter is named
+ * by its ref, 12 hex digits hashed from what never changes in it (body, routing, message id,
+ * reason, time of death). Identical dead letters share a ref and are handled together.
  *
  * Why the message was dead-lettered: header x-udc-error (set by the UdaConnect daemons),
  * or for the broker's own dead-lettering (delivery limit reached, rejected) the x-first-death-*
@@ -27,7 +29,6 @@
  */
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -206,6 +207,21 @@ static void prop_str(const struct letter *l, amqp_flags_t flag, amqp_bytes_t b, 
         buf[0] = '\0';
 }
 
+/* When the broker dead-lettered l: "time" of the latest x-death entry (0 when unknown). */
+static time_t death_time(const struct letter *l)
+{
+    const amqp_field_value_t *v = header(l, "x-death");
+    if (!v || v->kind != AMQP_FIELD_KIND_ARRAY || v->value.array.num_entries < 1 ||
+        v->value.array.entries[0].kind != AMQP_FIELD_KIND_TABLE)
+        return 0;
+    const amqp_table_t *t = &v->value.array.entries[0].value.table;
+    for (int i = 0; i < t->num_entries; i++)
+        if (t->entries[i].key.len == 4 && memcmp(t->entries[i].key.bytes, "time", 4) == 0 &&
+            t->entries[i].value.kind == AMQP_FIELD_KIND_TIMESTAMP)
+            return (time_t)t->entries[i].value.value.u64;
+    return 0;
+}
+
 struct origin {
     char exchange[256], routing_key[256], reason[2048], by[128], at[64], message_id[256];
 };
@@ -235,20 +251,52 @@ static void describe(const struct letter *l, struct origin *o)
         snprintf(o->reason, sizeof o->reason, "(no reason recorded)");
     snprintf(o->by, sizeof o->by, "rabbitmq");
     o->at[0] = '\0';
-    if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG) {
-        time_t t = (time_t)p->timestamp;
-        struct tm tm;
-        strftime(o->at, sizeof o->at, "sent %Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    time_t t = death_time(l);
+    struct tm tm;
+    if (t > 0)
+        strftime(o->at, sizeof o->at, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= UINT64_C(1099511628211);
     }
+    return h;
+}
+
+/* The stable name of a dead letter (see the top of the file). */
+static void letter_ref(const struct letter *l, char out[13])
+{
+    struct origin o;
+    describe(l, &o);
+    char first_death[256];
+    const char *fields[] = {o.exchange,
+                            o.routing_key,
+                            o.reason,
+                            o.by,
+                            o.at,
+                            o.message_id,
+                            header_str(l, "x-first-death-queue", first_death, sizeof first_death)};
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        h = fnv(h, fields[i], strlen(fields[i]) + 1);
+    h = fnv(h, l->msg.body.bytes, l->msg.body.len);
+    snprintf(out, 13, "%012" PRIx64, h >> 16);
 }
 
 /* ---- list and show ---- */
 
-static void print_list_line(size_t n, const struct letter *l)
+static void print_list_line(const struct letter *l)
 {
     struct origin o;
+    char ref[13];
     describe(l, &o);
-    printf("%-5zu %-20s %-16s %s -> %s  id=%s\n      reason: %s\n", n, o.at[0] ? o.at : "-",
+    letter_ref(l, ref);
+    printf("%s %-20s %-16s %s -> %s  id=%s\n             reason: %s\n", ref, o.at[0] ? o.at : "-",
            o.by[0] ? o.by : "-", o.exchange[0] ? o.exchange : "(unknown)", o.routing_key,
            o.message_id[0] ? o.message_id : "-", o.reason);
 }
@@ -336,15 +384,15 @@ static void print_body(amqp_bytes_t b)
         putchar('\n');
 }
 
-static void print_full(size_t n, const struct letter *l)
+static void print_full(const char *ref, const struct letter *l)
 {
     const amqp_basic_properties_t *p = &l->msg.properties;
     struct origin o;
     describe(l, &o);
     char buf[512];
-    printf("dead letter %zu\n  reason:        %s\n  dead-lettered: %s by %s\n"
+    printf("dead letter %s\n  reason:        %s\n  dead-lettered: %s by %s\n"
            "  replays to:    exchange %s, routing key %s\n",
-           n, o.reason, o.at[0] ? o.at : "-", o.by, o.exchange[0] ? o.exchange : "(unknown)",
+           ref, o.reason, o.at[0] ? o.at : "-", o.by, o.exchange[0] ? o.exchange : "(unknown)",
            o.routing_key);
     printf("  in queue as:   exchange %s, routing key %s\n", l->exchange, l->routing_key);
     static const struct {
@@ -441,12 +489,12 @@ static int await_confirm(struct session *s, char *why, size_t whylen)
 }
 
 /* Publish l to where it came from, confirmed; then ack the dead letter. 0 replayed. */
-static int replay_one(struct session *s, size_t n, struct letter *l)
+static int replay_one(struct session *s, const char *ref, struct letter *l)
 {
     struct origin o;
     describe(l, &o);
     if (!o.exchange[0]) {
-        fprintf(stderr, "dead-letters: %zu: original exchange unknown; not replayed\n", n);
+        fprintf(stderr, "dead-letters: %s: original exchange unknown; not replayed\n", ref);
         return -1;
     }
     amqp_basic_properties_t props = l->msg.properties;
@@ -475,13 +523,13 @@ static int replay_one(struct session *s, size_t n, struct letter *l)
         die("publishing: %s", amqp_error_string2(rc));
     char why[512] = "";
     if (await_confirm(s, why, sizeof why) != 0) {
-        fprintf(stderr, "dead-letters: %zu: not replayed to %s %s: %s (kept)\n", n, o.exchange,
+        fprintf(stderr, "dead-letters: %s: not replayed to %s %s: %s (kept)\n", ref, o.exchange,
                 o.routing_key, why);
         return -1;
     }
     if (amqp_basic_ack(s->conn, CHANNEL, l->tag, 0) != AMQP_STATUS_OK)
-        die("acknowledging dead letter %zu after replaying it", n);
-    printf("replayed %zu to %s %s (id=%s)\n", n, o.exchange, o.routing_key,
+        die("acknowledging dead letter %s after replaying it", ref);
+    printf("replayed %s to %s %s (id=%s)\n", ref, o.exchange, o.routing_key,
            o.message_id[0] ? o.message_id : "-");
     return 0;
 }
@@ -491,41 +539,12 @@ static int replay_one(struct session *s, size_t n, struct letter *l)
 struct selection {
     int all;
     size_t count;
-    const char *items[MAX_SELECTED]; /* positions ("12") or message ids */
+    const char *items[MAX_SELECTED]; /* refs or message ids */
     unsigned char used[MAX_SELECTED];
 };
 
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s))
-            return 0;
-    return 1;
-}
-
-static size_t highest_position(const struct selection *sel)
-{
-    size_t max = 0;
-    for (size_t i = 0; i < sel->count; i++)
-        if (all_digits(sel->items[i])) {
-            size_t v = (size_t)strtoull(sel->items[i], NULL, 10);
-            if (v > max)
-                max = v;
-        }
-    return max;
-}
-
-static int has_ids(const struct selection *sel)
-{
-    for (size_t i = 0; i < sel->count; i++)
-        if (!all_digits(sel->items[i]))
-            return 1;
-    return 0;
-}
-
-static int selected(struct selection *sel, size_t n, const struct letter *l)
+/* 1 when l is named by ref or message id in sel (marking the names used). */
+static int selected(struct selection *sel, const char *ref, const struct letter *l)
 {
     if (sel->all)
         return 1;
@@ -534,8 +553,7 @@ static int selected(struct selection *sel, size_t n, const struct letter *l)
     int hit = 0;
     for (size_t i = 0; i < sel->count; i++) {
         const char *it = sel->items[i];
-        if ((all_digits(it) && (size_t)strtoull(it, NULL, 10) == n) ||
-            (!all_digits(it) && id[0] && strcmp(it, id) == 0)) {
+        if (strcmp(it, ref) == 0 || (id[0] && strcmp(it, id) == 0)) {
             sel->used[i] = 1;
             hit = 1;
         }
@@ -552,43 +570,48 @@ static int cmd_list(struct session *s)
     struct letter l;
     /* Only as many as were there at the start: new arrivals wait for the next list. */
     while (n < depth && fetch(s, &l)) {
-        print_list_line(++n, &l);
+        print_list_line(&l);
         release(s, &l);
+        n++;
     }
     printf("%zu dead letter%s in %s\n", n, n == 1 ? "" : "s", s->queue);
     return 0;
 }
 
-static int cmd_show(struct session *s, size_t want)
+static int cmd_show(struct session *s, const char *want)
 {
     uint32_t depth = queue_depth(s);
+    struct selection sel = {.count = 1, .items = {want}};
     struct letter l;
-    for (size_t n = 1; n <= depth && fetch(s, &l); n++) {
-        int hit = n == want;
+    for (size_t n = 0; n < depth && fetch(s, &l); n++) {
+        char ref[13];
+        letter_ref(&l, ref);
+        int hit = selected(&sel, ref, &l);
         if (hit)
-            print_full(n, &l);
+            print_full(ref, &l);
         release(s, &l);
         if (hit)
             return 0;
     }
-    fprintf(stderr, "dead-letters: no dead letter %zu (the queue holds %" PRIu32 ")\n", want,
-            depth);
+    fprintf(stderr, "dead-letters: no dead letter %s among the %" PRIu32 " in %s\n", want, depth,
+            s->queue);
     return 1;
 }
 
 static int cmd_replay(struct session *s, struct selection *sel)
 {
     uint32_t depth = queue_depth(s);
-    size_t stop = sel->all || has_ids(sel) ? depth : highest_position(sel);
-    if (stop > depth)
-        stop = depth;
     amqp_confirm_select(s->conn, CHANNEL);
     check_rpc(s->conn, "confirm.select");
     size_t replayed = 0, failed = 0;
     struct letter l;
-    for (size_t n = 1; n <= stop && fetch(s, &l); n++) {
-        if (selected(sel, n, &l)) {
-            if (replay_one(s, n, &l) == 0)
+    /* Only the ones there at the start: a replayed message refused again comes back as a
+     * new dead letter and must not be replayed twice by one command. */
+    for (size_t n = 0; n < depth && fetch(s, &l); n++) {
+        char ref[13];
+        letter_ref(&l, ref);
+        if (selected(sel, ref, &l)) {
+            if (replay_one(s, ref, &l) == 0)
                 replayed++;
             else
                 failed++;
@@ -615,7 +638,7 @@ static int cmd_purge(struct session *s)
 
 static void usage(FILE *f)
 {
-    fputs("usage: udc-dead-letters [-q QUEUE] list | show N | replay N|MESSAGE_ID... | "
+    fputs("usage: udc-dead-letters [-q QUEUE] list | show REF|ID | replay REF|ID... | "
           "replay --all | purge\n(broker URL from UDC_AMQP_URL; QUEUE defaults to "
           "udc.dead.letters)\n",
           f);
@@ -639,10 +662,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "list") == 0 && i == argc) {
         open_session(&s, queue);
         rc = cmd_list(&s);
-    } else if (strcmp(cmd, "show") == 0 && i + 1 == argc && all_digits(argv[i]) &&
-               strtoull(argv[i], NULL, 10) > 0) {
+    } else if (strcmp(cmd, "show") == 0 && i + 1 == argc) {
         open_session(&s, queue);
-        rc = cmd_show(&s, (size_t)strtoull(argv[i], NULL, 10));
+        rc = cmd_show(&s, argv[i]);
     } else if (strcmp(cmd, "replay") == 0 && i < argc) {
         static struct selection sel;
         if (i + 1 == argc && strcmp(argv[i], "--all") == 0)
@@ -650,8 +672,8 @@ int main(int argc, char **argv)
         for (; !sel.all && i < argc; i++) {
             if (sel.count == MAX_SELECTED)
                 die("at most %d dead letters per replay", MAX_SELECTED);
-            if (strcmp(argv[i], "--all") == 0 || (all_digits(argv[i]) && atoll(argv[i]) == 0))
-                die("replay takes --all alone, or numbers from 1 and message ids");
+            if (strcmp(argv[i], "--all") == 0)
+                die("replay takes --all alone, or refs and message ids");
             sel.items[sel.count++] = argv[i];
         }
         open_session(&s, queue);

@@ -536,10 +536,14 @@ START_TEST(the_broker_refuses_what_a_partner_may_not_do)
     char own[128], theirs[128];
     snprintf(own, sizeof own, "partner.%s.x", p.name);
     snprintf(theirs, sizeof theirs, "partner.%s.x", other.name);
-    const char *ping = "{}"; /* never reaches anyone when refused */
+    char ping[256], ids[3][37];
+    for (int i = 0; i < 3; i++)
+        itest_uuid(ids[i]);
+    ping_json(ping, sizeof ping, ids[0], people[0], 1);
 
-    /* Allowed: its own key, with or without user_id. */
+    /* Allowed: its own key, with or without user_id (valid pings: they are stored). */
     ck_assert_int_eq(partner_publish(&p, "udc.partner", own, p.name, NULL, ping), 0);
+    ping_json(ping, sizeof ping, ids[1], people[0], 2);
     ck_assert_int_eq(partner_publish(&p, "udc.partner", own, NULL, NULL, ping), 0);
     /* Refused: another exchange, another partner's key, keys outside partner.NAME. */
     ck_assert_int_eq(partner_publish(&p, "udc.locations", "location.partner.x", NULL, NULL, ping),
@@ -562,8 +566,13 @@ START_TEST(the_broker_refuses_what_a_partner_may_not_do)
         ck_assert_int_eq(partner_try_read(&p, queues[i], 1), 403);
     }
     ck_assert_int_eq(partner_try_read(&p, "partner-own-queue", 2), 403);
-    /* After all that, publishing under its own key still works. */
+    /* After all that, publishing under its own key still works, and nothing refused was
+     * stored. */
+    ping_json(ping, sizeof ping, ids[2], people[0], 3);
     ck_assert_int_eq(partner_publish(&p, "udc.partner", own, p.name, NULL, ping), 0);
+    wait_stored(p.name, 3, 30000);
+    ck_assert_int_eq(count_ids((char *[]){ids[0], ids[1], ids[2]}, 3), 3);
+    ck_assert_int_eq(count_by_source(p.name), 3);
 
     /* scripts/partner list vouches for both accounts. */
     ck_assert_int_eq(itest_sh("scripts/partner list | grep -E '^%s +ok ' >/dev/null", p.name), 0);

@@ -81,8 +81,8 @@ $(BUILD)/tests/%.o: CFLAGS += $(CHECK_CFLAGS) -Itests/lib -Idaemons
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TESTLIB) $(DAEMON_LIBS) $(LIBUDC)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB) $(DAEMON_LIBS) $(LIBUDC) $(CHECK_LIBS) $(CURL_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(LIBUDC)
-	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB) $(LIBUDC) $(CHECK_LIBS) $(CURL_LIBS) $(LDLIBS)
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(TESTLIB) $(DAEMON_LIBS) $(LIBUDC)
+	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB) $(DAEMON_LIBS) $(LIBUDC) $(CHECK_LIBS) $(CURL_LIBS) $(LDLIBS)
 
 test:
 	scripts/test

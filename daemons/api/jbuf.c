@@ -114,9 +114,12 @@ void jbuf_num(struct jbuf *j, const char *key, double v)
 {
     char num[32];
     jbuf_key(j, key);
-    if (isfinite(v))
-        append(j, num, (size_t)snprintf(num, sizeof num, "%.15g", v));
-    else
+    if (isfinite(v)) {
+        int n = snprintf(num, sizeof num, "%.15g", v);
+        if (!strpbrk(num, ".en")) /* keep it a JSON float: 0 → 0.0 */
+            n += snprintf(num + n, sizeof num - (size_t)n, ".0");
+        append(j, num, (size_t)n);
+    } else
         append(j, "null", 4);
     j->need_comma = 1;
 }

@@ -14,7 +14,7 @@ CREATE TABLE connection (
     other_location_id bigint NOT NULL REFERENCES location (id) ON DELETE CASCADE,
     person_id int NOT NULL,
     other_person_id int NOT NULL,
-    distance_m real NOT NULL CHECK (distance_m >= 0),
+    distance_m double precision NOT NULL CHECK (distance_m >= 0),
     creation_time timestamptz NOT NULL,       -- of location_id
     other_creation_time timestamptz NOT NULL, -- of other_location_id
     PRIMARY KEY (location_id, other_location_id),

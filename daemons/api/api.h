@@ -1,0 +1,53 @@
+/* api.h — what udc-api's route handlers share: the configuration, the PostgreSQL pool, and
+ * the way every answer is made (JSON with an ETag, errors as {"error": …}).
+ *
+ * Each handler borrows one pooled connection for the duration of its query; there is no
+ * lock around queries, so the server's threads query in parallel.
+ */
+#ifndef UDC_API_H
+#define UDC_API_H
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "jbuf.h"
+
+struct api {
+    const struct udc_config *cfg;
+    struct udc_db_pool *pool;
+};
+
+/* Every statement the API prepares, gathered from the route modules. */
+size_t api_statements(const struct udc_db_statement **out);
+
+/* Mount the routes of each module. */
+int api_routes_persons(struct udc_http_server *s, struct api *api);
+int api_routes_locations(struct udc_http_server *s, struct api *api);
+int api_routes_connections(struct udc_http_server *s, struct api *api);
+int api_routes_static(struct udc_http_server *s, struct api *api);
+
+/* Borrow a connection (NULL: an answer 503 has been queued, return its value via *rc). */
+struct udc_db *api_db(struct api *api, struct udc_http_request *req, int *rc);
+void api_db_done(struct api *api, struct udc_db *db);
+
+/* Runs a prepared statement; on failure queues a 503 (database unavailable) or 500 and
+ * returns NULL with *rc set. */
+PGresult *api_query(struct udc_db *db, struct udc_http_request *req, const char *stmt,
+                    int nparams, const char *const *params, int *rc);
+
+/* 200 (or status) with j's JSON; for GETs an ETag from the body, and 304 when the client's
+ * If-None-Match has it. A failed jbuf becomes 500. Frees j's buffer. */
+int api_respond(struct udc_http_request *req, unsigned status, struct jbuf *j);
+
+/* 400 {"error": msg} */
+int api_bad_request(struct udc_http_request *req, const char *msg);
+
+/* Paging: X-Next-Cursor and Link: <…>; rel="next" for the same path and query with cursor
+ * replaced. */
+void api_next_page(struct udc_http_request *req, const char *cursor);
+
+/* Column helpers for PGresult rows. */
+int64_t api_col_int(const PGresult *res, int row, int col);
+const char *api_col_text(const PGresult *res, int row, int col);
+
+#endif

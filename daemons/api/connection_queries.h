@@ -1,0 +1,34 @@
+/* connection_queries.h — the three statements behind GET /api/persons/{id}/connection.
+ *
+ * All take the same parameters and return the same columns, one row per connected person
+ * sorted by person id:
+ *   $1 person id, $2 start (µs since the epoch, start_date 00:00 UTC), $3 end (µs, end_date
+ *   00:00 UTC), $4 distance in metres, $5 window in minutes (ignored by CONNECTIONS_POC),
+ *   $6 only people with a greater id (the page cursor; 0 for the first page), $7 limit or NULL.
+ * The person's pings count in [$2, $3), the others' in [$2, $3 + 1 day) — the POC's rule.
+ */
+#ifndef UDC_API_CONNECTION_QUERIES_H
+#define UDC_API_CONNECTION_QUERIES_H
+
+#include <stddef.h>
+
+#include "db.h"
+
+#define CONNECTIONS_POC         "connections_poc"
+#define CONNECTIONS_LIVE        "connections_live"
+#define CONNECTIONS_PRECOMPUTED "connections_precomputed"
+
+/* Result columns. */
+enum {
+    CONN_COL_PERSON = 0,       /* 4 columns: id, first_name, last_name, company_name */
+    CONN_COL_LOCATION = 4,     /* 5 columns: the other's earliest matching ping */
+    CONN_COL_FIRST_SEEN = 9,   /* µs */
+    CONN_COL_LAST_SEEN = 10,   /* µs */
+    CONN_COL_MIN_DISTANCE = 11, /* metres */
+    CONN_COL_COUNT = 12,       /* the other's distinct matching pings */
+};
+
+extern const struct udc_db_statement connection_statements[];
+extern const size_t connection_statement_count;
+
+#endif

@@ -1,0 +1,62 @@
+/* udc-ingest-amqp — the gateway between partner systems and the pipeline: validates what
+ * partners publish to udc.partner, republishes the valid pings to udc.locations as
+ * partner:<name> and dead-letters the rest with a reason. See gateway.h for why it is safe
+ * to kill at any point, partner_message.h for how a sender is identified. */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "daemon.h"
+#include "gateway.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+static bool admin_ready(void *ctx, char *reason, size_t len)
+{
+    return gateway_ready(ctx, reason, len);
+}
+
+static struct udc_http_server *start_admin(struct gateway *g, const char *listen)
+{
+    char err[256] = "";
+    const char *addrs[] = {listen};
+    struct udc_http_options opts = {.listen = addrs, .nlisten = 1, .threads = 1, .cors = false};
+    struct udc_http_server *admin = udc_http_new(&opts, err, sizeof err);
+    if (!admin || udc_http_mount_health(admin, admin_ready, g, udc_metrics_default()) != 0 ||
+        udc_http_start(admin, err, sizeof err) != 0) {
+        udc_log_error("cannot start the admin server", "listen=%s error=\"%s\"", listen, err);
+        if (admin)
+            udc_http_stop(admin);
+        return NULL;
+    }
+    udc_log_info("admin server listening", "listen=%s", listen);
+    return admin;
+}
+
+int main(int argc, char **argv)
+{
+    struct udc_daemon d;
+    int rc = udc_daemon_begin(&d, "ingest-amqp", argc, argv, NULL);
+    if (rc >= 0)
+        return rc;
+
+    struct gateway g;
+    if (gateway_init(&g, &d) != 0) {
+        udc_log_error("cannot initialise", "%s", "");
+        gateway_free(&g);
+        udc_daemon_end(&d);
+        return 1;
+    }
+    struct udc_http_server *admin = start_admin(&g, d.cfg.ingest_amqp.admin_listen);
+    if (!admin) {
+        gateway_free(&g);
+        udc_daemon_end(&d);
+        return 1;
+    }
+    rc = gateway_run(&g);
+    udc_http_stop(admin);
+    gateway_free(&g);
+    udc_log_info("stopped", "%s", "");
+    udc_daemon_end(&d);
+    return rc;
+}

@@ -78,7 +78,7 @@ function meetingText(group, p) {
 }
 
 function marker(kind, sx, sy, lines, focusable) {
-  const g = el('g', { class: `pt ${kind}`, 'data-kind': kind });
+  const g = el('g', { class: `pt pt-${kind}`, 'data-kind': kind });
   if (focusable) {
     g.setAttribute('tabindex', '0');
     g.setAttribute('role', 'img');

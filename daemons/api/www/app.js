@@ -190,6 +190,7 @@ function startLiveConnections(path, params, etag) {
     },
   });
   state.liveConnections = live;
+  $('live').hidden = false;
   live.start();
 }
 
@@ -198,6 +199,7 @@ async function runQuery(values) {
   const query = ++state.query;
   state.values = values;
   stopLive('liveConnections');
+  $('live').hidden = true; // until this query's answer is being kept fresh
   form.showFormError(null);
   $('results').hidden = false;
   const { span, distance, together } = describeQuery(values);

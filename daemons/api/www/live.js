@@ -1,7 +1,8 @@
 // live.js — keeps one API answer fresh by conditional polling: every interval the same URL is
 // asked again with If-None-Match, and the API answers 304 (no body) until the answer changes.
 // Polls never overlap, stop while the tab is hidden (and poll at once when it is shown
-// again), and back off while the API is unreachable. See docs/web.md for why polling rather
+// again), back off while the API is unreachable, and wait at least SLOW_FACTOR times as long
+// as the last answer took, so a costly query is not repeated back to back. See docs/web.md for why polling rather
 // than Server-Sent Events.
 //
 //   const live = new LiveQuery(path, params, { etag, interval: 1000, onData, onStatus });
@@ -11,6 +12,7 @@
 import { getJSON } from './api.js';
 
 const MAX_BACKOFF_MS = 15000;
+const SLOW_FACTOR = 4;
 
 export class LiveQuery {
   constructor(path, params, { etag = null, interval = 1000, onData, onStatus = () => {} }) {
@@ -18,6 +20,7 @@ export class LiveQuery {
     this.timer = null;
     this.controller = null;
     this.failures = 0;
+    this.lastTookMs = 0;
     this.running = false;
     this.onVisibility = () => this.visibilityChanged();
   }
@@ -71,9 +74,11 @@ export class LiveQuery {
     if (!this.running || document.hidden) return;
     const controller = new AbortController();
     this.controller = controller;
+    const started = performance.now();
     try {
       const answer = await getJSON(this.path, this.params, { etag: this.etag, signal: controller.signal });
       if (this.controller !== controller) return;
+      this.lastTookMs = performance.now() - started;
       if (this.failures) this.onStatus('live');
       this.failures = 0;
       if (!answer.notModified) {
@@ -92,7 +97,7 @@ export class LiveQuery {
   }
 
   nextDelay() {
-    if (!this.failures) return this.interval;
+    if (!this.failures) return Math.max(this.interval, SLOW_FACTOR * this.lastTookMs);
     return Math.min(MAX_BACKOFF_MS, this.interval * 2 ** Math.min(this.failures, 10));
   }
 }

@@ -37,11 +37,16 @@ export class PeopleList {
       const button = e.target.closest('button[data-person-id]');
       if (button) this.onSelect(button.person);
     });
-    // Load the next page when the end of the list scrolls into view.
+    // Load the next page when the end of the list scrolls into view; the list scrolls on its
+    // own, so it is the observer's root, and a last, empty item marks its end.
+    this.sentinel = document.createElement('li');
+    this.sentinel.className = 'sentinel';
+    this.sentinel.setAttribute('aria-hidden', 'true');
+    list.append(this.sentinel);
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.loadPage();
-    }, { rootMargin: '200px' });
-    this.observer.observe(more);
+    }, { root: list, rootMargin: '0px 0px 200px 0px' });
+    this.observer.observe(this.sentinel);
   }
 
   start() {
@@ -60,7 +65,7 @@ export class PeopleList {
     this.count = 0;
     if (this.loading) this.loading.abort();
     this.loading = null;
-    this.list.replaceChildren();
+    this.list.replaceChildren(this.sentinel);
     this.loadPage();
   }
 
@@ -92,9 +97,11 @@ export class PeopleList {
     }
   }
 
+  // After a page: if the end of the list is still in view (a tall screen), load another.
   fillScreen() {
-    const rect = this.more.getBoundingClientRect();
-    if (!this.more.hidden && rect.top < window.innerHeight + 200 && rect.bottom > 0) this.loadPage();
+    const end = this.sentinel.getBoundingClientRect();
+    const box = this.list.getBoundingClientRect();
+    if (end.top < Math.min(box.bottom, window.innerHeight) + 200) this.loadPage();
   }
 
   append(people) {
@@ -117,7 +124,7 @@ export class PeopleList {
       item.append(button);
       fragment.append(item);
     }
-    this.list.append(fragment);
+    this.list.insertBefore(fragment, this.sentinel);
     this.count += people.length;
   }
 

@@ -66,12 +66,13 @@ function pingsText(who, group, p) {
 }
 
 function meetingText(group, p) {
-  const lines = [];
+  const lines = group.length > 1 ? [`Met ${plural(group.length, 'person', 'people')} here`] : [];
   for (const m of group) {
     const when = m.first_seen === m.last_seen || !m.last_seen
       ? formatTime(m.first_seen)
       : `${formatTime(m.first_seen)} to ${formatTime(m.last_seen)}`;
-    lines.push(`Met ${fullName(m.person)} (${m.person.company_name}), ${when}, ${plural(m.count, 'time', 'times')}, closest ${formatDistance(m.min_distance_m)}`);
+    const name = `${fullName(m.person)} (${m.person.company_name})`;
+    lines.push(`${group.length > 1 ? name : `Met ${name}`}, ${when}, ${plural(m.count, 'time', 'times')}, closest ${formatDistance(m.min_distance_m)}`);
   }
   lines.push(formatPlace(group[0].latitude, group[0].longitude), offsetText(p));
   return lines;
@@ -170,9 +171,14 @@ export function drawPlot(svg, tip, { who, pings, meetings }) {
     const p = group[0];
     layer.append(marker('own', sx(p.x), sy(p.y), pingsText(who, group, p), focusable));
   }
+  const ownAt = new Map(ownGroups.map((group) => [`${group[0].lat},${group[0].lon}`, group]));
   for (const group of groupBy(met, (m) => `${m.latitude},${m.longitude}`)) {
     const m = group[0];
-    const g = marker('met', sx(m.x), sy(m.y), meetingText(group, m), true);
+    const lines = meetingText(group, m);
+    // The meeting mark covers their own ping at the same spot: say it here too.
+    const own = ownAt.get(`${m.lat},${m.lon}`);
+    if (own) lines.splice(lines.length - 2, 0, `${who}: ${plural(own.length, 'ping', 'pings')} here too`);
+    const g = marker('met', sx(m.x), sy(m.y), lines, true);
     g.dataset.personIds = group.map((x) => x.person.id).join(' ');
     layer.append(g);
   }

@@ -14,11 +14,13 @@ export class ApiError extends Error {
 
 export const PAGE_MAX = 1000; // the API's largest accepted ?limit= (api.page_max)
 
+// Query values are %-encoded (a space as %20, not +: not every server reads + as a space).
 export function apiUrl(path, params = {}) {
   const url = new URL(path, document.baseURI);
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, value);
-  }
+  url.search = Object.entries(params)
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+    .join('&');
   return url.href;
 }
 

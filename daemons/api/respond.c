@@ -30,6 +30,12 @@ PGresult *api_query(struct udc_db *db, struct udc_http_request *req, const char 
     char err[512];
     PGresult *res = udc_db_exec_prepared(db, stmt, nparams, params, NULL, NULL, PGRES_TUPLES_OK,
                                          err, sizeof err);
+    /* A pooled connection may have died while idle (a database restart): reads are safe to
+     * run again on a fresh one, so reconnect and retry once rather than answer 503. */
+    if (!res && udc_db_last_error_kind(db) == UDC_DB_ERR_CONNECTION &&
+        strcmp(udc_http_method(req), "POST") != 0 && udc_db_ensure(db) == 0)
+        res = udc_db_exec_prepared(db, stmt, nparams, params, NULL, NULL, PGRES_TUPLES_OK, err,
+                                   sizeof err);
     if (res)
         return res;
     if (udc_db_last_error_kind(db) == UDC_DB_ERR_STATEMENT) {

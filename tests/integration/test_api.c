@@ -492,10 +492,11 @@ START_TEST(a_new_ping_becomes_a_connection_within_two_seconds)
                      201);
     int person = json_object_get_int(json_object_object_get(o, "id"));
     json_object_put(o);
-    /* One metre north of Pam's ping 29 (2020-08-18T10:37:06Z), five minutes later. */
+    /* Two metres north of Pam's ping 29 (2020-08-18T10:37:06Z), five minutes later: clear of
+     * the 1 m and 5 m boundaries other tests draw around her. */
     char body[256], url[512];
     snprintf(body, sizeof body,
-             "{\"person_id\":%d,\"latitude\":37.553450,\"longitude\":-122.290524,"
+             "{\"person_id\":%d,\"latitude\":37.553459,\"longitude\":-122.290524,"
              "\"creation_time\":\"2020-08-18T10:42:06Z\"}",
              person);
     snprintf(url, sizeof url, "%s/api/locations", itest_env("UDC_INGEST_URL"));

@@ -157,6 +157,12 @@ typedef bool (*udc_http_ready_fn)(void *ctx, char *reason, size_t reason_len);
 int udc_http_mount_health(struct udc_http_server *server, udc_http_ready_fn ready_fn,
                           void *ready_ctx, struct udc_metrics *registry);
 
+/* The small admin server of a worker daemon: one listen address, one thread, /health,
+ * /ready (from ready_fn) and /metrics of the default registry. Logs and returns NULL when it
+ * cannot start. Stop it with udc_http_stop(). */
+struct udc_http_server *udc_http_admin_start(const char *listen, udc_http_ready_fn ready_fn,
+                                             void *ready_ctx);
+
 /* Write s as a JSON string literal (with quotes) into buf; returns the length it needed
  * (like snprintf: the output is truncated, still NUL-terminated, when that is >= size). */
 size_t udc_http_json_quote(char *buf, size_t size, const char *s);

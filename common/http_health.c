@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "metrics.h"
 
 struct health_ctx {
@@ -70,4 +71,22 @@ int udc_http_mount_health(struct udc_http_server *server, udc_http_ready_fn read
         udc_http_route(server, "GET", "/metrics", get_metrics, h) != 0)
         return -1;
     return 0;
+}
+
+struct udc_http_server *udc_http_admin_start(const char *listen, udc_http_ready_fn ready_fn,
+                                             void *ready_ctx)
+{
+    char err[256] = "";
+    const char *addrs[] = {listen};
+    struct udc_http_options opts = {.listen = addrs, .nlisten = 1, .threads = 1, .cors = false};
+    struct udc_http_server *admin = udc_http_new(&opts, err, sizeof err);
+    if (!admin || udc_http_mount_health(admin, ready_fn, ready_ctx, udc_metrics_default()) != 0 ||
+        udc_http_start(admin, err, sizeof err) != 0) {
+        udc_log_error("cannot start the admin server", "listen=%s error=\"%s\"", listen, err);
+        if (admin)
+            udc_http_stop(admin);
+        return NULL;
+    }
+    udc_log_info("admin server listening", "listen=%s", listen);
+    return admin;
 }

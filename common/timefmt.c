@@ -16,7 +16,7 @@ struct cursor {
     const char *end;
 };
 
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t udc_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -192,8 +192,8 @@ int udc_time_parse(const char *text, size_t len, int64_t *out_us, const char **w
         *why = syntax_rule;
         return -1;
     }
-    int64_t seconds = days_from_civil(t.year, t.month, t.day) * SECONDS_PER_DAY + t.hour * 3600 +
-                      t.minute * 60 + t.second - offset_s;
+    int64_t seconds = udc_days_from_civil(t.year, t.month, t.day) * SECONDS_PER_DAY +
+                      t.hour * 3600 + t.minute * 60 + t.second - offset_s;
     int64_t us = seconds * US_PER_SECOND + frac_us;
     if (us < UDC_TIME_MIN_US || us > UDC_TIME_MAX_US) {
         *why = "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z";

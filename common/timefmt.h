@@ -37,4 +37,7 @@ int udc_time_format_rfc3339(int64_t us, char *buf, size_t size);
 /* The same instant without a zone designator: "2020-08-18T10:37:06[.ffffff]". */
 int udc_time_format_naive(int64_t us, char *buf, size_t size);
 
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (month 1..12). */
+int64_t udc_days_from_civil(int64_t y, int64_t m, int64_t d);
+
 #endif

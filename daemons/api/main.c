@@ -14,8 +14,7 @@
 
 extern const struct udc_db_statement person_statements[], location_statements[],
     connection_statements[];
-extern const size_t person_statement_count, location_statement_count,
-    connection_statement_count;
+extern const size_t person_statement_count, location_statement_count, connection_statement_count;
 
 static struct udc_db_statement all_statements[64];
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timefmt.h"
+
 /* Digits only, no sign, no spaces: strtoll alone would accept " 12" and "+12". */
 static int all_digits(const char *s)
 {
@@ -46,17 +48,6 @@ static int is_leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int param_date(const char *text, const char *name, int required, int *present, int64_t *out,
                char *err, size_t errlen)
 {
@@ -70,13 +61,13 @@ int param_date(const char *text, const char *name, int required, int *present, i
         return -1;
     }
     int y, m, d, used = 0;
-    if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 ||
-        used != 10 || text[4] != '-' || text[7] != '-' || y < 1970 || y > 9998 || m < 1 ||
-        m > 12 || d < 1 || d > month_days[m - 1] + (m == 2 && is_leap(y))) {
+    if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 ||
+        text[4] != '-' || text[7] != '-' || y < 1970 || y > 9998 || m < 1 || m > 12 || d < 1 ||
+        d > month_days[m - 1] + (m == 2 && is_leap(y))) {
         snprintf(err, errlen, "%s must be a date YYYY-MM-DD", name);
         return -1;
     }
-    *out = days_from_civil(y, m, d) * 86400 * INT64_C(1000000);
+    *out = udc_days_from_civil(y, m, d) * 86400 * INT64_C(1000000);
     return 0;
 }
 
@@ -122,8 +113,7 @@ int param_window(const char *text, int *present, int32_t *out, char *err, size_t
     return 0;
 }
 
-int param_limit(const char *text, int32_t max, int *present, int32_t *out, char *err,
-                size_t errlen)
+int param_limit(const char *text, int32_t max, int *present, int32_t *out, char *err, size_t errlen)
 {
     int64_t v;
     *present = text && *text;
@@ -146,8 +136,7 @@ int param_cursor_id(const char *text, int64_t *out, char *err, size_t errlen)
     return 0;
 }
 
-int param_cursor_pair(const char *text, int64_t *first, int64_t *second, char *err,
-                      size_t errlen)
+int param_cursor_pair(const char *text, int64_t *first, int64_t *second, char *err, size_t errlen)
 {
     char a[24], b[24];
     const char *dot = strchr(text, '.');

@@ -13,22 +13,6 @@ static bool admin_ready(void *ctx, char *reason, size_t len)
     return connector_ready(ctx, reason, len);
 }
 
-static struct udc_http_server *start_admin(struct connector *c, const char *listen)
-{
-    char err[256] = "";
-    const char *addrs[] = {listen};
-    struct udc_http_options opts = {.listen = addrs, .nlisten = 1, .threads = 1};
-    struct udc_http_server *admin = udc_http_new(&opts, err, sizeof err);
-    if (!admin || udc_http_mount_health(admin, admin_ready, c, udc_metrics_default()) != 0 ||
-        udc_http_start(admin, err, sizeof err) != 0) {
-        udc_log_error("cannot start the admin server", "listen=%s error=\"%s\"", listen, err);
-        if (admin)
-            udc_http_stop(admin);
-        return NULL;
-    }
-    return admin;
-}
-
 int main(int argc, char **argv)
 {
     static const char *const flags[] = {"backfill", NULL};
@@ -45,7 +29,8 @@ int main(int argc, char **argv)
     if (d.flags & 1) {
         rc = connector_backfill(&c);
     } else {
-        struct udc_http_server *admin = start_admin(&c, d.cfg.connector.admin_listen);
+        struct udc_http_server *admin =
+            udc_http_admin_start(d.cfg.connector.admin_listen, admin_ready, &c);
         rc = admin ? connector_run(&c) : 1;
         if (admin)
             udc_http_stop(admin);

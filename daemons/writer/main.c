@@ -15,23 +15,6 @@ static bool admin_ready(void *ctx, char *reason, size_t len)
     return writer_ready(ctx, reason, len);
 }
 
-static struct udc_http_server *start_admin(struct writer *w, const char *listen)
-{
-    char err[256];
-    const char *addrs[] = {listen};
-    struct udc_http_options opts = {.listen = addrs, .nlisten = 1, .threads = 1, .cors = false};
-    struct udc_http_server *admin = udc_http_new(&opts, err, sizeof err);
-    if (!admin || udc_http_mount_health(admin, admin_ready, w, udc_metrics_default()) != 0 ||
-        udc_http_start(admin, err, sizeof err) != 0) {
-        udc_log_error("cannot start the admin server", "listen=%s error=\"%s\"", listen, err);
-        if (admin)
-            udc_http_stop(admin);
-        return NULL;
-    }
-    udc_log_info("admin server listening", "listen=%s", listen);
-    return admin;
-}
-
 int main(int argc, char **argv)
 {
     struct udc_daemon d;
@@ -45,7 +28,8 @@ int main(int argc, char **argv)
         udc_daemon_end(&d);
         return 1;
     }
-    struct udc_http_server *admin = start_admin(&w, d.cfg.writer.admin_listen);
+    struct udc_http_server *admin =
+        udc_http_admin_start(d.cfg.writer.admin_listen, admin_ready, &w);
     if (!admin) {
         writer_free(&w);
         udc_daemon_end(&d);

@@ -12,7 +12,7 @@
 struct udc_backoff {
     uint32_t base_ms;
     uint32_t max_ms;
-    uint32_t attempt;  /* failures since the last success */
+    uint32_t attempt;    /* failures since the last success */
     uint64_t next_at_ms; /* monotonic time before which no attempt should be made */
     uint32_t seed;
 };

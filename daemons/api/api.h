@@ -32,8 +32,8 @@ void api_db_done(struct api *api, struct udc_db *db);
 
 /* Runs a prepared statement; on failure queues a 503 (database unavailable) or 500 and
  * returns NULL with *rc set. */
-PGresult *api_query(struct udc_db *db, struct udc_http_request *req, const char *stmt,
-                    int nparams, const char *const *params, int *rc);
+PGresult *api_query(struct udc_db *db, struct udc_http_request *req, const char *stmt, int nparams,
+                    const char *const *params, int *rc);
 
 /* 200 (or status) with j's JSON; for GETs an ETag from the body, and 304 when the client's
  * If-None-Match has it. A failed jbuf becomes 500. Frees j's buffer. */

@@ -20,12 +20,12 @@
 
 /* Result columns. */
 enum {
-    CONN_COL_PERSON = 0,       /* 4 columns: id, first_name, last_name, company_name */
-    CONN_COL_LOCATION = 4,     /* 5 columns: the other's earliest matching ping */
-    CONN_COL_FIRST_SEEN = 9,   /* µs */
-    CONN_COL_LAST_SEEN = 10,   /* µs */
+    CONN_COL_PERSON = 0,        /* 4 columns: id, first_name, last_name, company_name */
+    CONN_COL_LOCATION = 4,      /* 5 columns: the other's earliest matching ping */
+    CONN_COL_FIRST_SEEN = 9,    /* µs */
+    CONN_COL_LAST_SEEN = 10,    /* µs */
     CONN_COL_MIN_DISTANCE = 11, /* metres */
-    CONN_COL_COUNT = 12,       /* the other's distinct matching pings */
+    CONN_COL_COUNT = 12,        /* the other's distinct matching pings */
 };
 
 extern const struct udc_db_statement connection_statements[];

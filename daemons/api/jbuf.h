@@ -29,8 +29,8 @@ void jbuf_obj_begin(struct jbuf *j); /* "{" (as an array item when one is open) 
 void jbuf_obj_end(struct jbuf *j);
 void jbuf_key(struct jbuf *j, const char *key); /* "key": for a nested value */
 void jbuf_int(struct jbuf *j, const char *key, int64_t v);
-void jbuf_num(struct jbuf *j, const char *key, double v); /* null when not finite */
+void jbuf_num(struct jbuf *j, const char *key, double v);      /* null when not finite */
 void jbuf_str(struct jbuf *j, const char *key, const char *v); /* escaped; NULL → null */
-void jbuf_time(struct jbuf *j, const char *key, int64_t us);  /* POC form, naive UTC */
+void jbuf_time(struct jbuf *j, const char *key, int64_t us);   /* POC form, naive UTC */
 
 #endif

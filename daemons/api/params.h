@@ -29,8 +29,7 @@ int param_limit(const char *text, int32_t max, int *present, int32_t *out, char 
 
 /* Cursors are opaque to clients; inside they are one or two integers ("123" or "t.id"). */
 int param_cursor_id(const char *text, int64_t *out, char *err, size_t errlen);
-int param_cursor_pair(const char *text, int64_t *first, int64_t *second, char *err,
-                      size_t errlen);
+int param_cursor_pair(const char *text, int64_t *first, int64_t *second, char *err, size_t errlen);
 
 /* Search text for ?q=: 1..100 printable characters (UTF-8 allowed), no control bytes. */
 int param_search(const char *text, char *err, size_t errlen);

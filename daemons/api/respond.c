@@ -24,8 +24,8 @@ void api_db_done(struct api *api, struct udc_db *db)
         udc_db_pool_release(api->pool, db);
 }
 
-PGresult *api_query(struct udc_db *db, struct udc_http_request *req, const char *stmt,
-                    int nparams, const char *const *params, int *rc)
+PGresult *api_query(struct udc_db *db, struct udc_http_request *req, const char *stmt, int nparams,
+                    const char *const *params, int *rc)
 {
     char err[512];
     PGresult *res = udc_db_exec_prepared(db, stmt, nparams, params, NULL, NULL, PGRES_TUPLES_OK,
@@ -114,8 +114,8 @@ int api_bad_request(struct udc_http_request *req, const char *msg)
 /* The request's path and query with cursor=… set to the given value. */
 static void next_url(struct udc_http_request *req, const char *cursor, char *out, size_t size)
 {
-    static const char *const keep[] = {"start_date", "end_date", "distance", "window", "limit",
-                                       "q"};
+    static const char *const keep[] = {"start_date", "end_date", "distance",
+                                       "window",     "limit",    "q"};
     size_t n = (size_t)snprintf(out, size, "%s?", udc_http_path(req));
     for (size_t i = 0; i < sizeof keep / sizeof keep[0] && n < size; i++) {
         const char *v = udc_http_query(req, keep[i]);

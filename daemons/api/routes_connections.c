@@ -32,13 +32,12 @@ static int parse_query(struct udc_http_request *req, struct api *api, struct con
     if (param_id(udc_http_param(req, "id"), "id", &q->person, err, errlen) != 0 ||
         param_date(udc_http_query(req, "start_date"), "start_date", 1, NULL, &q->start_us, err,
                    errlen) != 0 ||
-        param_date(udc_http_query(req, "end_date"), "end_date", 1, NULL, &q->end_us, err,
-                   errlen) != 0 ||
-        param_distance(udc_http_query(req, "distance"), 5.0, &q->distance, err, errlen) != 0 ||
-        param_window(udc_http_query(req, "window"), &q->has_window, &q->window, err, errlen) !=
+        param_date(udc_http_query(req, "end_date"), "end_date", 1, NULL, &q->end_us, err, errlen) !=
             0 ||
-        param_limit(udc_http_query(req, "limit"), api->cfg->api.page_max, &q->has_limit,
-                    &q->limit, err, errlen) != 0 ||
+        param_distance(udc_http_query(req, "distance"), 5.0, &q->distance, err, errlen) != 0 ||
+        param_window(udc_http_query(req, "window"), &q->has_window, &q->window, err, errlen) != 0 ||
+        param_limit(udc_http_query(req, "limit"), api->cfg->api.page_max, &q->has_limit, &q->limit,
+                    err, errlen) != 0 ||
         (c && param_cursor_id(c, &q->after_person, err, errlen) != 0))
         return -1;
     if (q->end_us < q->start_us) {

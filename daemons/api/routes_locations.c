@@ -21,8 +21,10 @@ const struct udc_db_statement location_statements[] = {
     {"person_locations",
      "SELECT " LOCATION_COLUMNS " FROM location"
      " WHERE person_id = $1::int"
-     "   AND creation_time >= COALESCE(timestamptz 'epoch' + $2::int8 * interval '1 microsecond', '-infinity')"
-     "   AND creation_time < COALESCE(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', 'infinity')"
+     "   AND creation_time >= COALESCE(timestamptz 'epoch' + $2::int8 * interval '1 microsecond', "
+     "'-infinity')"
+     "   AND creation_time < COALESCE(timestamptz 'epoch' + $3::int8 * interval '1 microsecond', "
+     "'infinity')"
      "   AND ($4::int8 IS NULL OR (creation_time, id) >"
      "        (timestamptz 'epoch' + $4::int8 * interval '1 microsecond', $5::int8))"
      " ORDER BY creation_time, id LIMIT $6::int",
@@ -83,12 +85,12 @@ static int parse_locations_query(struct udc_http_request *req, struct api *api,
     const char *c = udc_http_query(req, "cursor");
     q->has_cursor = c != NULL;
     if (param_id(udc_http_param(req, "id"), "id", &q->person, err, errlen) != 0 ||
-        param_date(udc_http_query(req, "start_date"), "start_date", 0, &q->has_start,
-                   &q->start_us, err, errlen) != 0 ||
+        param_date(udc_http_query(req, "start_date"), "start_date", 0, &q->has_start, &q->start_us,
+                   err, errlen) != 0 ||
         param_date(udc_http_query(req, "end_date"), "end_date", 0, &q->has_end, &q->end_us, err,
                    errlen) != 0 ||
-        param_limit(udc_http_query(req, "limit"), api->cfg->api.page_max, &q->has_limit,
-                    &q->limit, err, errlen) != 0 ||
+        param_limit(udc_http_query(req, "limit"), api->cfg->api.page_max, &q->has_limit, &q->limit,
+                    err, errlen) != 0 ||
         (c && param_cursor_pair(c, &q->after_us, &q->after_id, err, errlen) != 0))
         return -1;
     return 0;
@@ -108,9 +110,9 @@ static int list_person_locations(struct udc_http_request *req, void *userdata)
     snprintf(p[3], sizeof p[3], "%" PRId64, q.after_us);
     snprintf(p[4], sizeof p[4], "%" PRId64, q.after_id);
     snprintf(p[5], sizeof p[5], "%d", (int)q.limit + 1);
-    const char *params[] = {p[0], q.has_start ? p[1] : NULL, q.has_end ? p[2] : NULL,
-                            q.has_cursor ? p[3] : NULL, p[4],
-                            q.has_limit ? p[5] : NULL};
+    const char *params[] = {
+        p[0], q.has_start ? p[1] : NULL, q.has_end ? p[2] : NULL, q.has_cursor ? p[3] : NULL,
+        p[4], q.has_limit ? p[5] : NULL};
 
     struct udc_db *db = api_db(api, req, &rc);
     if (!db)

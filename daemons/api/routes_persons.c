@@ -20,8 +20,7 @@ const struct udc_db_statement person_statements[] = {
      "        OR first_name || ' ' || last_name ILIKE $2 OR company_name ILIKE $2)"
      " ORDER BY id LIMIT $3::int",
      3},
-    {"person_by_id", "SELECT id, first_name, last_name, company_name FROM person WHERE id = $1",
-     1},
+    {"person_by_id", "SELECT id, first_name, last_name, company_name FROM person WHERE id = $1", 1},
     {"person_insert",
      "INSERT INTO person (first_name, last_name, company_name) VALUES ($1, $2, $3)"
      " RETURNING id, first_name, last_name, company_name",
@@ -64,7 +63,8 @@ static int list_persons(struct udc_http_request *req, void *userdata)
         (q && param_search(q, err, sizeof err) != 0))
         return api_bad_request(req, err);
     snprintf(after, sizeof after, "%lld", (long long)cursor);
-    snprintf(limit_text, sizeof limit_text, "%d", (int)limit + 1); /* one more: is there a next page? */
+    snprintf(limit_text, sizeof limit_text, "%d",
+             (int)limit + 1); /* one more: is there a next page? */
     char *pattern = q ? like_pattern(q) : NULL;
     const char *params[] = {after, pattern, has_limit ? limit_text : NULL};
 
@@ -157,8 +157,8 @@ static const char *const person_fields[] = {"first_name", "last_name", "company_
 /* Checks the body of POST /api/persons: an object of exactly the three fields, each a
  * non-empty string of at most NAME_MAX_CHARS characters without control characters.
  * Returns 0 with values[] pointing into obj, or an answer already queued in *rc. */
-static int check_person_body(struct udc_http_request *req, json_object *obj,
-                             const char *values[3], int *rc)
+static int check_person_body(struct udc_http_request *req, json_object *obj, const char *values[3],
+                             int *rc)
 {
     if (!obj || !json_object_is_type(obj, json_type_object)) {
         *rc = schema_error(req, "body", "must be a JSON object");
@@ -196,7 +196,8 @@ static int check_person_body(struct udc_http_request *req, json_object *obj,
             blank &= *c == ' ';
         }
         if (chars == 0 || blank || chars > NAME_MAX_CHARS) {
-            *rc = schema_error(req, person_fields[i], "must be 1 to 100 characters, not only spaces");
+            *rc =
+                schema_error(req, person_fields[i], "must be 1 to 100 characters, not only spaces");
             return -1;
         }
         values[i] = s;

@@ -20,8 +20,8 @@ int connector_init(struct connector *c, struct udc_daemon *daemon)
     c->daemon = daemon;
     c->cfg = cfg;
     c->reported_state = -1;
-    c->amqp = udc_amqp_new(udc_config_amqp_url(cfg, "connector"), "udc-connector",
-                           cfg->amqp.heartbeat_s);
+    c->amqp =
+        udc_amqp_new(udc_config_amqp_url(cfg, "connector"), "udc-connector", cfg->amqp.heartbeat_s);
     c->db = udc_db_new(cfg->db.url, pairs_statements, pairs_statement_count,
                        cfg->db.connect_timeout_s, cfg->db.statement_timeout_ms);
     if (!c->amqp || !c->db) {
@@ -32,8 +32,8 @@ int connector_init(struct connector *c, struct udc_daemon *daemon)
     struct udc_metrics *reg = udc_metrics_default();
     c->pairs_total = udc_counter_new(reg, "udc_connector_pairs_total",
                                      "Connection rows stored (both directions)", 0, NULL);
-    c->rows_total = udc_counter_new(reg, "udc_connector_locations_total",
-                                    "Stored locations paired", 0, NULL);
+    c->rows_total =
+        udc_counter_new(reg, "udc_connector_locations_total", "Stored locations paired", 0, NULL);
     c->dead_total = udc_counter_new(reg, "udc_connector_dead_letters_total",
                                     "Events that were not location.stored events", 0, NULL);
     c->batch_seconds = udc_histogram_new(reg, "udc_connector_batch_seconds",
@@ -299,10 +299,9 @@ int connector_backfill(struct connector *c)
             return 0;
         }
         int64_t upto = 0;
-        long long pairs = pairs_backfill_chunk(c->db, c->cfg->connector.backfill_chunk,
-                                               c->cfg->connector.radius_m,
-                                               c->cfg->connector.window_min, &upto, err,
-                                               sizeof err);
+        long long pairs = pairs_backfill_chunk(
+            c->db, c->cfg->connector.backfill_chunk, c->cfg->connector.radius_m,
+            c->cfg->connector.window_min, &upto, err, sizeof err);
         if (pairs < 0) {
             udc_log_error("backfill failed; run it again to resume", "error=\"%s\"", err);
             return 1;

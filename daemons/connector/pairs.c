@@ -72,8 +72,8 @@ static long long run_pairing(struct udc_db *db, const char *ids, double radius_m
     snprintf(radius, sizeof radius, "%.17g", radius_m);
     snprintf(window, sizeof window, "%d", window_min);
     const char *params[] = {ids, radius, window};
-    PGresult *res = udc_db_exec_prepared(db, STMT_PAIR, 3, params, NULL, NULL, PGRES_COMMAND_OK,
-                                         err, errlen);
+    PGresult *res =
+        udc_db_exec_prepared(db, STMT_PAIR, 3, params, NULL, NULL, PGRES_COMMAND_OK, err, errlen);
     if (!res)
         return -1;
     long long inserted = strtoll(PQcmdTuples(res), NULL, 10);

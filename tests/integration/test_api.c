@@ -23,9 +23,9 @@ static long call(const char *method, const char *path, const char *body, json_ob
     char url[1024];
     struct httpc_response r;
     snprintf(url, sizeof url, "%s%s", itest_env("UDC_API_URL"), path);
-    ck_assert_int_eq(httpc_request(method, url, body ? json_headers : NULL, body,
-                                   body ? strlen(body) : 0, &r),
-                     0);
+    ck_assert_int_eq(
+        httpc_request(method, url, body ? json_headers : NULL, body, body ? strlen(body) : 0, &r),
+        0);
     char cors[8];
     ck_assert_msg(httpc_header(&r, "Access-Control-Allow-Origin", cors, sizeof cors) &&
                       strcmp(cors, "*") == 0,
@@ -112,12 +112,13 @@ START_TEST(poc_mistakes_are_fixed)
     ck_assert_str_eq(str_of(o, "creation_time"), "2020-08-18T10:37:06");
     json_object_put(o);
     /* bad dates and distances: POC 500 → 400; unknown person: POC [] → 404 */
-    const char *bad[] = {"/api/persons/1/connection?start_date=2020-13-01&end_date=2020-12-30",
-                         "/api/persons/1/connection?end_date=2020-12-30",
-                         "/api/persons/1/connection?start_date=2020-01-01&end_date=2020-12-30&distance=-1",
-                         "/api/persons/1/connection?start_date=2020-01-01&end_date=2020-12-30&distance=abc",
-                         "/api/persons/1/connection?start_date=2020-01-01&end_date=2020-12-30&window=x",
-                         "/api/persons/1/connection?start_date=2020-02-01&end_date=2020-01-01"};
+    const char *bad[] = {
+        "/api/persons/1/connection?start_date=2020-13-01&end_date=2020-12-30",
+        "/api/persons/1/connection?end_date=2020-12-30",
+        "/api/persons/1/connection?start_date=2020-01-01&end_date=2020-12-30&distance=-1",
+        "/api/persons/1/connection?start_date=2020-01-01&end_date=2020-12-30&distance=abc",
+        "/api/persons/1/connection?start_date=2020-01-01&end_date=2020-12-30&window=x",
+        "/api/persons/1/connection?start_date=2020-02-01&end_date=2020-01-01"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(call("GET", bad[i], NULL, &o, NULL) == 400, "%s", bad[i]);
         json_object_put(o);
@@ -178,8 +179,8 @@ START_TEST(creating_people)
                       bad[i].body);
         json_object *errors;
         ck_assert(json_object_object_get_ex(o, "schema_errors", &errors));
-        ck_assert_msg(json_object_object_get_ex(errors, bad[i].field, NULL), "%s: %s",
-                      bad[i].body, json_object_to_json_string(o));
+        ck_assert_msg(json_object_object_get_ex(errors, bad[i].field, NULL), "%s: %s", bad[i].body,
+                      json_object_to_json_string(o));
         json_object_put(o);
     }
 }
@@ -196,7 +197,8 @@ START_TEST(cors_preflight_is_answered)
     ck_assert_int_eq(r.status, 200);
     char v[256];
     ck_assert_str_eq(httpc_header(&r, "Access-Control-Allow-Origin", v, sizeof v), "*");
-    ck_assert_ptr_nonnull(strstr(httpc_header(&r, "Access-Control-Allow-Methods", v, sizeof v), "GET"));
+    ck_assert_ptr_nonnull(
+        strstr(httpc_header(&r, "Access-Control-Allow-Methods", v, sizeof v), "GET"));
     ck_assert_ptr_nonnull(httpc_header(&r, "Access-Control-Allow-Headers", v, sizeof v));
     httpc_response_free(&r);
 }
@@ -315,8 +317,7 @@ START_TEST(every_documented_route_answers_as_documented)
             ck_assert_msg(json_object_object_get_ex(responses, code, NULL),
                           "%s %s answered %ld, not documented", upper, concrete, status);
             ck_assert_msg(status < 400 || strcmp(code, "503") == 0,
-                          "%s %s answered %ld for the documented example", upper, concrete,
-                          status);
+                          "%s %s answered %ld for the documented example", upper, concrete, status);
             checked++;
         }
     }
@@ -340,7 +341,8 @@ static char *brute_force_people(PGconn *db, int person, const char *start, const
     const char *params[] = {p[0], p[1], p[2], p[3], window >= 0 ? p[4] : NULL};
     PGresult *res = PQexecParams(
         db,
-        "SELECT COALESCE(string_agg(DISTINCT o.person_id::text, ',' ORDER BY o.person_id::text), '')"
+        "SELECT COALESCE(string_agg(DISTINCT o.person_id::text, ',' ORDER BY o.person_id::text), "
+        "'')"
         "  FROM location m, location o"
         " WHERE m.person_id = $1::int AND o.person_id <> $1::int"
         "   AND m.creation_time >= $2::date AND m.creation_time < $3::date"
@@ -368,7 +370,7 @@ static char *api_people(const char *path)
         assert_person_shape(person);
         assert_location_shape(json_object_object_get(item, "location"));
         ck_assert_int_eq(type_of(item, "count"), json_type_int);
-        ck_assert_int_eq(type_of(item, "min_distance_m"), json_type_double) ;
+        ck_assert_int_eq(type_of(item, "min_distance_m"), json_type_double);
         ids[i] = strdup(str_of(person, "id"));
     }
     /* sort as text */
@@ -404,13 +406,14 @@ START_TEST(seed_connections_are_what_the_geometry_says)
                  {1, "2020-01-01", "2020-12-30", 0.5}, {5, "2020-07-01", "2020-07-08", 50}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[256];
-        snprintf(path, sizeof path, "/api/persons/%d/connection?start_date=%s&end_date=%s&distance=%g",
+        snprintf(path, sizeof path,
+                 "/api/persons/%d/connection?start_date=%s&end_date=%s&distance=%g",
                  cases[i].person, cases[i].start, cases[i].end, cases[i].distance);
         char *want = brute_force_people(db, cases[i].person, cases[i].start, cases[i].end,
                                         cases[i].distance, -1);
         char *got = api_people(path);
-        ck_assert_msg(strcmp(want, got) == 0, "%s: geometry says {%s}, API says {%s}", path,
-                      want, got);
+        ck_assert_msg(strcmp(want, got) == 0, "%s: geometry says {%s}, API says {%s}", path, want,
+                      got);
         free(want);
         free(got);
     }
@@ -437,8 +440,9 @@ START_TEST(precomputed_and_live_answers_are_equal)
     for (size_t p = 0; p < 5; p++)
         for (size_t d = 0; d < 4; d++)
             for (size_t w = 0; w < 4; w++) {
-                const char *params[] = {people[p], "1577836800000000", "1609286400000000",
-                                        distances[d], windows[w], "0", NULL};
+                const char *params[] = {people[p],    "1577836800000000", "1609286400000000",
+                                        distances[d], windows[w],         "0",
+                                        NULL};
                 PGresult *a = PQexecParams(db, live->sql, 7, NULL, params, NULL, NULL, 0);
                 PGresult *b = PQexecParams(db, pre->sql, 7, NULL, params, NULL, NULL, 0);
                 ck_assert_int_eq(PQresultStatus(a), PGRES_TUPLES_OK);

@@ -162,7 +162,8 @@ static void compare(const char *stmt_name, const char *const *p, const char *wha
                   what, PQntuples(got), PQntuples(want));
     for (int r = 0; r < PQntuples(want); r++) {
         const char *who = PQgetvalue(want, r, 0);
-        ck_assert_msg(strcmp(PQgetvalue(got, r, CONN_COL_PERSON), who) == 0, "%s %s: person", stmt_name, what);
+        ck_assert_msg(strcmp(PQgetvalue(got, r, CONN_COL_PERSON), who) == 0, "%s %s: person",
+                      stmt_name, what);
         ck_assert_msg(strcmp(PQgetvalue(got, r, CONN_COL_COUNT), PQgetvalue(want, r, 1)) == 0,
                       "%s %s: person %s count %s, brute force %s", stmt_name, what, who,
                       PQgetvalue(got, r, CONN_COL_COUNT), PQgetvalue(want, r, 1));
@@ -196,8 +197,8 @@ START_TEST(random_questions_match_the_brute_force)
         snprintf(p[4], sizeof p[4], "%d", window);
         snprintf(p[5], sizeof p[5], "%d", after);
         const char *params[] = {p[0], p[1], p[2], p[3], window >= 0 ? p[4] : NULL, p[5]};
-        snprintf(what, sizeof what, "(question %d: person %d, %gm, window %d, after %d)", q,
-                 person, distance, window, after);
+        snprintf(what, sizeof what, "(question %d: person %d, %gm, window %d, after %d)", q, person,
+                 distance, window, after);
         if (window < 0) {
             compare(CONNECTIONS_POC, params, what);
         } else {

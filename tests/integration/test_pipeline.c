@@ -35,11 +35,11 @@ static void make_people(void)
 {
     PGconn *db = itest_db();
     for (int i = 0; i < TEST_PEOPLE; i++)
-        people[i] = (int)itest_db_value(
-            db,
-            "INSERT INTO person (first_name, last_name, company_name) "
-            "VALUES ('Pipeline', 'Tester', 'UdaConnect tests') RETURNING id",
-            0, NULL);
+        people[i] =
+            (int)itest_db_value(db,
+                                "INSERT INTO person (first_name, last_name, company_name) "
+                                "VALUES ('Pipeline', 'Tester', 'UdaConnect tests') RETURNING id",
+                                0, NULL);
     PQfinish(db);
 }
 
@@ -58,8 +58,8 @@ static long long stored_count(char *const *event_ids, size_t n)
     PGconn *db = itest_db();
     char *arr = itest_pg_array(event_ids, n);
     const char *params[] = {arr};
-    long long c = itest_db_value(db, "SELECT count(*) FROM location WHERE event_id = ANY($1::uuid[])",
-                                 1, params);
+    long long c = itest_db_value(
+        db, "SELECT count(*) FROM location WHERE event_id = ANY($1::uuid[])", 1, params);
     free(arr);
     PQfinish(db);
     return c;
@@ -106,8 +106,8 @@ START_TEST(accepted_pings_are_stored_once)
         httpc_response_free(&r);
     }
     struct stored_wait w = {ids, N};
-    ck_assert_msg(itest_wait(all_stored, &w, 30000), "only %lld of %d stored",
-                  stored_count(ids, N), N);
+    ck_assert_msg(itest_wait(all_stored, &w, 30000), "only %lld of %d stored", stored_count(ids, N),
+                  N);
     /* The row holds what was posted: longitude is x, latitude is y. */
     PGconn *db = itest_db();
     const char *p[] = {ids[7]};
@@ -230,7 +230,8 @@ START_TEST(bad_input_is_refused_with_the_field_named)
         {"{\"person_id\":1,\"latitude\":1}", "longitude"},
         {"{\"person_id\":1,\"latitude\":1,\"longitude\":1,\"creation_time\":\"yesterday\"}",
          "creation_time"},
-        {"{\"person_id\":1,\"latitude\":1,\"longitude\":1,\"creation_time\":\"2999-01-01T00:00:00Z\"}",
+        {"{\"person_id\":1,\"latitude\":1,\"longitude\":1,\"creation_time\":\"2999-01-01T00:00:"
+         "00Z\"}",
          "creation_time"},
         {"{\"person_id\":1,\"latitude\":1,\"longitude\":1,\"event_id\":\"nope\"}", "event_id"},
         {"{\"person_id\":1,\"latitude\":1,\"longitude\":1,\"colour\":\"red\"}", "colour"},
@@ -252,9 +253,9 @@ START_TEST(bad_input_is_refused_with_the_field_named)
     ck_assert_int_eq(post("/api/locations", text, "{}", &r), 415);
     httpc_response_free(&r);
     const char *bad_key[] = {"Content-Type: application/json", "Idempotency-Key: 42", NULL};
-    ck_assert_int_eq(post("/api/locations", bad_key,
-                          "{\"person_id\":1,\"latitude\":1,\"longitude\":1}", &r),
-                     400);
+    ck_assert_int_eq(
+        post("/api/locations", bad_key, "{\"person_id\":1,\"latitude\":1,\"longitude\":1}", &r),
+        400);
     httpc_response_free(&r);
 }
 END_TEST
@@ -291,8 +292,9 @@ static int connect_ingest(void)
 
 START_TEST(slow_client_is_cut_and_others_are_served)
 {
-    const char *req = "POST /api/locations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      "Content-Length: 40\r\n\r\n{\"person_id\":1,\"latitude\":1,\"longitude\":1}";
+    const char *req =
+        "POST /api/locations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 40\r\n\r\n{\"person_id\":1,\"latitude\":1,\"longitude\":1}";
     int fd = connect_ingest();
     time_t start = time(NULL);
     int cut = 0;
@@ -386,8 +388,8 @@ static void *load_client(void *arg)
         const char *headers[] = {"Content-Type: application/json", header, NULL};
         for (int attempt = 0; attempt < 600; attempt++) {
             struct httpc_response r;
-            int rc = httpc_do(c, "POST", ingest_url("/api/locations"), headers, body,
-                              strlen(body), &r);
+            int rc =
+                httpc_do(c, "POST", ingest_url("/api/locations"), headers, body, strlen(body), &r);
             long status = rc == 0 ? r.status : 0;
             httpc_response_free(&r);
             if (status == 202) {

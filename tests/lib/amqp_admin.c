@@ -40,13 +40,12 @@ static void admin_close(amqp_connection_state_t conn)
     amqp_destroy_connection(conn);
 }
 
-void amqp_admin_declare_bound_queue(const char *name, const char *exchange,
-                                    const char *binding_key)
+void amqp_admin_declare_bound_queue(const char *name, const char *exchange, const char *binding_key)
 {
     amqp_connection_state_t conn = admin_connect();
-    amqp_table_entry_t arg = {.key = amqp_cstring_bytes("x-queue-type"),
-                              .value = {.kind = AMQP_FIELD_KIND_UTF8,
-                                        .value.bytes = amqp_cstring_bytes("quorum")}};
+    amqp_table_entry_t arg = {
+        .key = amqp_cstring_bytes("x-queue-type"),
+        .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes("quorum")}};
     amqp_table_t args = {.num_entries = 1, .entries = &arg};
     amqp_queue_declare(conn, 1, amqp_cstring_bytes(name), 0, 1, 0, 0, args);
     check_reply(amqp_get_rpc_reply(conn), "queue.declare");
@@ -71,8 +70,7 @@ static void copy_bytes(char *dst, size_t size, amqp_bytes_t b)
     dst[n] = '\0';
 }
 
-static void read_header(const amqp_basic_properties_t *p, const char *name, char *dst,
-                        size_t size)
+static void read_header(const amqp_basic_properties_t *p, const char *name, char *dst, size_t size)
 {
     dst[0] = '\0';
     if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))

@@ -13,8 +13,8 @@ START_TEST(ids_are_positive_32_bit_integers)
     ck_assert_int_eq(param_id("42", "id", &id, err, sizeof err), 0);
     ck_assert_int_eq(id, 42);
     ck_assert_int_eq(param_id("2147483647", "id", &id, err, sizeof err), 0);
-    const char *bad[] = {"abc", "0", "-1", "+1", " 1", "1e3", "1.0", "", "2147483648",
-                         "99999999999999999999"};
+    const char *bad[] = {"abc", "0",   "-1", "+1",         " 1",
+                         "1e3", "1.0", "",   "2147483648", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(param_id(bad[i], "id", &id, err, sizeof err) == -1, "%s accepted", bad[i]);
     ck_assert_int_eq(param_id(NULL, "id", &id, err, sizeof err), -1);
@@ -31,8 +31,8 @@ START_TEST(dates_are_calendar_days_at_utc_midnight)
     ck_assert_int_eq(param_date("2020-02-29", "d", 1, &present, &us, err, sizeof err), 0);
     ck_assert_int_eq(param_date("1970-01-01", "d", 1, &present, &us, err, sizeof err), 0);
     ck_assert_int_eq(us, 0);
-    const char *bad[] = {"2021-02-29", "2020-13-01", "2020-00-10", "2020-1-01", "20-01-01",
-                         "2020/01/01", "2020-01-01T00:00", "yesterday", "1969-12-31"};
+    const char *bad[] = {"2021-02-29", "2020-13-01",       "2020-00-10", "2020-1-01", "20-01-01",
+                         "2020/01/01", "2020-01-01T00:00", "yesterday",  "1969-12-31"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(param_date(bad[i], "d", 1, &present, &us, err, sizeof err) == -1,
                       "%s accepted", bad[i]);

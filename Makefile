@@ -39,6 +39,10 @@ DAEMONS := $(notdir $(patsubst %/main.c,%,$(wildcard daemons/*/main.c)))
 DAEMON_BINS := $(DAEMONS:%=$(BUILD)/bin/udc-%)
 DAEMON_LIBS := $(foreach d,$(DAEMONS),$(BUILD)/daemons/$(d)/lib$(d).a)
 
+# Operator tools: tools/NAME/*.c → build/bin/udc-NAME (no unit, not a daemon).
+TOOLS := $(notdir $(patsubst %/main.c,%,$(wildcard tools/*/main.c)))
+TOOL_BINS := $(TOOLS:%=$(BUILD)/bin/udc-%)
+
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 TESTLIB := $(BUILD)/libudctest.a
@@ -46,9 +50,10 @@ UNIT_TESTS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 INTEGRATION_TESTS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/integration/test_*.c))
 
 .SECONDARY:
-.PHONY: all daemons tests test run stop bench format clean
-all: $(LIBUDC) daemons tests
+.PHONY: all daemons tools tests test run stop bench format clean
+all: $(LIBUDC) daemons tools tests
 daemons: $(DAEMON_BINS)
+tools: $(TOOL_BINS)
 tests: $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 $(BUILD)/%.o: %.c
@@ -74,6 +79,13 @@ $(BUILD)/bin/udc-$(1): $(BUILD)/daemons/$(1)/main.o $(BUILD)/daemons/$(1)/lib$(1
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
+
+define tool_rule
+$(BUILD)/bin/udc-$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBUDC)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 # Tests may include daemon-private headers (they test daemon logic too).
 $(BUILD)/tests/%.o: CFLAGS += $(CHECK_CFLAGS) -Itests/lib -Idaemons

@@ -27,8 +27,9 @@ free_port() {
 cp udaconnect.conf "$tmp/bad.conf"
 line=$(grep -n 'batch_size' "$tmp/bad.conf" | head -1 | cut -d: -f1)
 sed -i "${line}s/batch_size/batch_sise/" "$tmp/bad.conf"
-for d in "$bin"/udc-*; do
-    name=$(basename "$d")
+for main in daemons/*/main.c; do
+    name=udc-$(basename "$(dirname "$main")")
+    d=$bin/$name
     out=$("$d" -t -c "$tmp/bad.conf" 2>&1)
     rc=$?
     if [ $rc -eq 1 ] && grep -q "$tmp/bad.conf:$line:.*batch_sise" <<<"$out"; then

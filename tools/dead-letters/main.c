@@ -1,5 +1,5 @@
-/* dead_letters.c — the program behind scripts/dead-letters (which compiles it on first use
- * into build/tools/udc-dead-letters): browse, show, replay and purge the dead letters of
+/* udc-dead-letters — the program behind scripts/dead-letters (built by make into
+ * build/bin/udc-dead-letters): browse, show, replay and purge the dead letters of
  * UdaConnect's udc.dead.letters queue, reasons included.
  *
  *   UDC_AMQP_URL=amqp://admin:pw@host:port/udaconnect udc-dead-letters [-q QUEUE] COMMAND

@@ -31,4 +31,10 @@ enum {
 extern const struct udc_db_statement connection_statements[];
 extern const size_t connection_statement_count;
 
+/* Session settings these statements need (run on every connect, udc_db_set_setup_sql):
+ * JIT off — the planner's row estimates for the spatial joins are far too high, so JIT
+ * compiled them every time: about 1 s of compilation on a query that runs in 0.2–1 s. */
+extern const char *const connection_session_setup[];
+extern const size_t connection_session_setup_count;
+
 #endif

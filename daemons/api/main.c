@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "connection_queries.h"
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
@@ -112,6 +113,11 @@ int main(int argc, char **argv)
     struct api api = {.cfg = &d.cfg};
     api.pool = udc_db_pool_new(d.cfg.db.url, stmts, n, size, d.cfg.db.connect_timeout_s,
                                d.cfg.db.statement_timeout_ms);
+    if (api.pool && udc_db_pool_set_setup_sql(api.pool, connection_session_setup,
+                                              connection_session_setup_count) != 0) {
+        udc_db_pool_free(api.pool);
+        api.pool = NULL;
+    }
     if (!api.pool) {
         udc_log_error("cannot create the database pool", "%s", "");
         udc_daemon_end(&d);

@@ -119,7 +119,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    PQexec(db, "ROLLBACK");
+    PQclear(PQexec(db, "ROLLBACK"));
     PQfinish(db);
 }
 

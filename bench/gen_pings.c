@@ -16,7 +16,7 @@
  *           batch    one POST /api/locations/batch body of --batch pings per line
  *   --people P --booths B --days D --pings N --seed S --start YYYY-MM-DD
  *   --spot-radius M (metres, default 10) --jitter M (metres, σ per axis, default 1)
- *   --batch K (default 100)
+ *   --batch K (default 100) --source NAME (copy format; default synthetic)
  */
 #include <math.h>
 #include <stdint.h>
@@ -37,6 +37,7 @@ struct opts {
     uint64_t seed;
     double spot_radius_m, jitter_m;
     int64_t start_s; /* start date 00:00 UTC, seconds since the epoch */
+    const char *source;
 };
 
 struct ping {
@@ -277,7 +278,7 @@ static void emit(const struct opts *o, const char *format)
             format_time(p->t_ms, t, sizeof t, 0);
             ewkb_hex(p->lon, p->lat, wkb);
             uuid_for(o->seed, i, id);
-            printf("%s\t%d\t%s\t%s\tsynthetic\n", id, p->person, wkb, t);
+            printf("%s\t%d\t%s\t%s\t%s\n", id, p->person, wkb, t, o->source);
         } else if (strcmp(format, "csv") == 0) {
             format_time(p->t_ms, t, sizeof t, 1);
             printf("%d,%.7f,%.7f,%s\n", p->person, p->lat, p->lon, t);
@@ -308,6 +309,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: gen_pings [--people P] [--booths B] [--days D] [--pings N] [--seed S]\n"
                     "                 [--start YYYY-MM-DD] [--spot-radius M] [--jitter M] [--batch K]\n"
+                    "                 [--source NAME]\n"
                     "                 persons|copy|csv|json|batch\n");
     return 2;
 }
@@ -315,7 +317,8 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     struct opts o = {.people = 1000, .booths = 300, .days = 3, .pings = 500000, .batch = 100,
-                     .seed = 42, .spot_radius_m = 10.0, .jitter_m = 1.0};
+                     .seed = 42, .spot_radius_m = 10.0, .jitter_m = 1.0,
+                     .source = "synthetic"};
     parse_date("2020-08-17", &o.start_s);
     const char *format = NULL;
     for (int i = 1; i < argc; i++) {
@@ -343,6 +346,8 @@ int main(int argc, char **argv)
             o.spot_radius_m = atof(v);
         else if (strcmp(a, "--jitter") == 0)
             o.jitter_m = atof(v);
+        else if (strcmp(a, "--source") == 0)
+            o.source = v;
         else if (strcmp(a, "--start") == 0) {
             if (parse_date(v, &o.start_s) != 0)
                 return usage();

@@ -61,11 +61,15 @@ def main():
     def row(sec, what, ours, ref="", rat="", target="", met=None):
         rows.append((sec, what, ours, ref, rat, target, verdict(met)))
 
-    copy = num(r, "copy_rows_s")
+    copy_empty = num(r, "copy_rows_s")
+    copy = num(r, "copy_loaded_rows_s") or copy_empty
     a1 = {k: num(r, f"amqp1_{k}_msgs_s") for k in ("publish", "consume", "together")}
     a100 = num(r, "amqp100_together_pings_s")
     h1, h100 = num(r, "http1_req_s"), num(r, "http100_req_s")
-    row("1 ceiling", "COPY into `location` (1000-row transactions, every index, FK)", fmt(copy, "rows/s"))
+    row("1 ceiling", "COPY into the empty `location` (1000-row transactions, every index, FK): the load",
+        fmt(copy_empty, "rows/s"))
+    row("1 ceiling", "COPY into the loaded `location` (100,000 more rows, same way): the ceiling below",
+        fmt(copy, "rows/s"))
     row("1 ceiling", "RabbitMQ persistent publish + confirms (window 1000), 1 ping/msg", fmt(a1["publish"], "msg/s"))
     row("1 ceiling", "RabbitMQ consume, manual acks (prefetch 2000), 1 ping/msg", fmt(a1["consume"], "msg/s"))
     row("1 ceiling", "RabbitMQ publish and consume together, 1 ping/msg", fmt(a1["together"], "msg/s"))
@@ -201,7 +205,10 @@ measured on the same stack in the same run, before the daemons start.
 - **COPY ceiling:** `scripts/gen-data load` sends the set to PostgreSQL as `COPY location …
   FROM STDIN` of 1000 rows each (one transaction each), coordinates as hex EWKB, into the
   real table with all its indexes (pk, unique event_id, GiST, two btrees) and the FK; the
-  file is generated before the clock starts.
+  file is generated before the clock starts. Then 100,000 more pings (another seed, 60 days
+  later) the same way into the loaded table — the state the ingest runs write into, where
+  the indexes no longer fit in memory — and removed again: that second figure is the
+  ceiling the ingest rows are compared with.
 - **RabbitMQ ceiling:** `bench/amqp_ceiling.c` (librabbitmq): persistent messages with
   publisher confirms (window 1000) into a durable quorum queue, consumed with manual acks
   (prefetch 2000, multiple acks); alone, then both at once on two connections.

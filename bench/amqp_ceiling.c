@@ -59,8 +59,8 @@ static amqp_connection_state_t open_channel(const char *url)
         amqp_destroy_connection(c);
         return NULL;
     }
-    amqp_rpc_reply_t r = amqp_login(c, info.vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
-                                    info.user, info.password);
+    amqp_rpc_reply_t r =
+        amqp_login(c, info.vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password);
     free(copy);
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         fprintf(stderr, "amqp_ceiling: login failed\n");
@@ -92,9 +92,9 @@ static int declare_queue(const char *url, const char *queue, int delete_it)
         amqp_queue_delete(c, 1, amqp_cstring_bytes(queue), 0, 0);
         ok = rpc_ok(c, "queue.delete");
     } else {
-        amqp_table_entry_t e = {.key = amqp_cstring_bytes("x-queue-type"),
-                                .value = {.kind = AMQP_FIELD_KIND_UTF8,
-                                          .value.bytes = amqp_cstring_bytes("quorum")}};
+        amqp_table_entry_t e = {
+            .key = amqp_cstring_bytes("x-queue-type"),
+            .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes("quorum")}};
         amqp_table_t args = {.num_entries = 1, .entries = &e};
         amqp_queue_declare(c, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, args);
         ok = rpc_ok(c, "queue.declare");
@@ -126,8 +126,7 @@ static int read_confirm(amqp_connection_state_t c, struct timeval *timeout, uint
             *confirmed = a->delivery_tag; /* acks come in order: the highest is the count */
         return 0;
     }
-    fprintf(stderr, "amqp_ceiling: unexpected method 0x%x while publishing\n",
-            f.payload.method.id);
+    fprintf(stderr, "amqp_ceiling: unexpected method 0x%x while publishing\n", f.payload.method.id);
     return -1;
 }
 
@@ -145,18 +144,18 @@ static void *publish(void *arg)
         close_channel(c);
         return NULL;
     }
-    amqp_basic_properties_t props = {
-        ._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG,
-        .content_type = amqp_cstring_bytes("application/json"),
-        .delivery_mode = AMQP_DELIVERY_PERSISTENT};
+    amqp_basic_properties_t props = {._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+                                               AMQP_BASIC_DELIVERY_MODE_FLAG,
+                                     .content_type = amqp_cstring_bytes("application/json"),
+                                     .delivery_mode = AMQP_DELIVERY_PERSISTENT};
     uint64_t confirmed = 0;
     double t0 = now_s();
     for (long sent = 0; sent < j->count; sent++) {
         while ((int64_t)sent - (int64_t)confirmed >= j->window)
             if (read_confirm(c, NULL, &confirmed) != 0)
                 goto fail;
-        if (amqp_basic_publish(c, 1, amqp_empty_bytes, amqp_cstring_bytes(j->queue), 0, 0,
-                               &props, j->body) != AMQP_STATUS_OK)
+        if (amqp_basic_publish(c, 1, amqp_empty_bytes, amqp_cstring_bytes(j->queue), 0, 0, &props,
+                               j->body) != AMQP_STATUS_OK)
             goto fail;
         struct timeval zero = {0, 0};
         while (amqp_data_in_buffer(c) || amqp_frames_enqueued(c))
@@ -246,7 +245,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "amqp_ceiling: cannot read %s\n", argv[4]);
         return 2;
     }
-    struct job base = {.url = argv[1], .queue = argv[2], .count = atol(argv[3]),
+    struct job base = {.url = argv[1],
+                       .queue = argv[2],
+                       .count = atol(argv[3]),
                        .window = argc > 5 ? atoi(argv[5]) : 1000,
                        .prefetch = argc > 6 ? atoi(argv[6]) : 2000,
                        .body = {.len = len, .bytes = body}};

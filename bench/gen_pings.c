@@ -95,21 +95,21 @@ static void point_in_disc(struct rng *r, double lat, double lon, double radius_m
 /* --- the venue and its visitors -------------------------------------------------------- */
 
 static const char *const first_names[] = {
-    "Ada",   "Alan",  "Barbara", "Brian", "Carol", "Dennis", "Edsger", "Frances", "Grace",
-    "Ken",   "Linus", "Margaret", "Niklaus", "Radia", "Rob",  "Shafi",  "Sophie", "Tim",
-    "Tony",  "Ward",  "Yukihiro", "Zainab", "Hedy",  "John", "Katherine", "Leslie", "Mary",
-    "Ole",   "Peter", "Ruth",    "Susan", "Vint"};
+    "Ada",       "Alan",   "Barbara", "Brian",    "Carol",    "Dennis", "Edsger", "Frances",
+    "Grace",     "Ken",    "Linus",   "Margaret", "Niklaus",  "Radia",  "Rob",    "Shafi",
+    "Sophie",    "Tim",    "Tony",    "Ward",     "Yukihiro", "Zainab", "Hedy",   "John",
+    "Katherine", "Leslie", "Mary",    "Ole",      "Peter",    "Ruth",   "Susan",  "Vint"};
 static const char *const last_names[] = {
-    "Lovelace", "Turing",  "Liskov",   "Kernighan", "Kay",    "Ritchie", "Dijkstra",
-    "Allen",    "Hopper",  "Thompson", "Torvalds",  "Hamilton", "Wirth", "Perlman",
-    "Pike",     "Goldwasser", "Wilson", "Berners-Lee", "Hoare", "Cunningham", "Matsumoto",
-    "Abbas",    "Lamarr",  "McCarthy", "Johnson",   "Lamport", "Keller", "Dahl",
-    "Naur",     "Teitelbaum", "Kare",   "Cerf"};
+    "Lovelace", "Turing",     "Liskov",   "Kernighan",   "Kay",      "Ritchie",    "Dijkstra",
+    "Allen",    "Hopper",     "Thompson", "Torvalds",    "Hamilton", "Wirth",      "Perlman",
+    "Pike",     "Goldwasser", "Wilson",   "Berners-Lee", "Hoare",    "Cunningham", "Matsumoto",
+    "Abbas",    "Lamarr",     "McCarthy", "Johnson",     "Lamport",  "Keller",     "Dahl",
+    "Naur",     "Teitelbaum", "Kare",     "Cerf"};
 static const char *const companies[] = {
-    "Alpha Geo",   "Beacon Labs", "Compass Works", "Delta Mapping", "Evergreen Data",
-    "Fathom Inc",  "Gridline",    "Harbor Systems", "Isobar Co",   "Junction Ltd",
-    "Keystone AG", "Latitude One", "Meridian Soft", "North Star",  "Orbit Analytics",
-    "Parallax",    "Quadrant",    "Radius Tech",   "Sextant",     "Tangent Partners"};
+    "Alpha Geo",   "Beacon Labs",  "Compass Works",  "Delta Mapping", "Evergreen Data",
+    "Fathom Inc",  "Gridline",     "Harbor Systems", "Isobar Co",     "Junction Ltd",
+    "Keystone AG", "Latitude One", "Meridian Soft",  "North Star",    "Orbit Analytics",
+    "Parallax",    "Quadrant",     "Radius Tech",    "Sextant",       "Tangent Partners"};
 #define COUNT(a) (long)(sizeof(a) / sizeof((a)[0]))
 
 static void emit_persons(const struct opts *o)
@@ -227,7 +227,8 @@ static void format_time(int64_t t_ms, char *buf, size_t len, int iso)
     time_t s = (time_t)(t_ms / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
-    snprintf(buf, len, iso ? "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" : "%04d-%02d-%02d %02d:%02d:%02d.%03d+00",
+    snprintf(buf, len,
+             iso ? "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" : "%04d-%02d-%02d %02d:%02d:%02d.%03d+00",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
              (int)(t_ms % 1000));
 }
@@ -250,8 +251,8 @@ static void uuid_for(uint64_t seed, size_t i, char out[37])
 {
     struct rng r = rng_for(seed ^ 0x5eedULL, 0x80000000ULL + i);
     uint64_t hi = rng_next(&r), lo = rng_next(&r);
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                            /* version 4 */
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;     /* variant */
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;                        /* version 4 */
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; /* variant */
     snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
              (unsigned)(hi >> 16 & 0xffff), (unsigned)(hi & 0xffff), (unsigned)(lo >> 48),
              (unsigned long long)(lo & 0xffffffffffffULL));
@@ -307,17 +308,24 @@ static int parse_date(const char *s, int64_t *out)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: gen_pings [--people P] [--booths B] [--days D] [--pings N] [--seed S]\n"
-                    "                 [--start YYYY-MM-DD] [--spot-radius M] [--jitter M] [--batch K]\n"
-                    "                 [--source NAME]\n"
-                    "                 persons|copy|csv|json|batch\n");
+    fprintf(stderr,
+            "usage: gen_pings [--people P] [--booths B] [--days D] [--pings N] [--seed S]\n"
+            "                 [--start YYYY-MM-DD] [--spot-radius M] [--jitter M] [--batch K]\n"
+            "                 [--source NAME]\n"
+            "                 persons|copy|csv|json|batch\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.people = 1000, .booths = 300, .days = 3, .pings = 500000, .batch = 100,
-                     .seed = 42, .spot_radius_m = 10.0, .jitter_m = 1.0,
+    struct opts o = {.people = 1000,
+                     .booths = 300,
+                     .days = 3,
+                     .pings = 500000,
+                     .batch = 100,
+                     .seed = 42,
+                     .spot_radius_m = 10.0,
+                     .jitter_m = 1.0,
                      .source = "synthetic"};
     parse_date("2020-08-17", &o.start_s);
     const char *format = NULL;

@@ -216,7 +216,8 @@ static int post_location(struct udc_http_request *req, void *userdata)
     c->req = req;
     memcpy(c->event_id, loc.event_id, sizeof c->event_id);
     udc_http_suspend(req);
-    if (publisher_submit(in->publisher, message, (size_t)n, loc.event_id, single_done, c) != 0) {
+    if (publisher_submit_ping(in->publisher, message, (size_t)n, loc.event_id, single_done, c) !=
+        0) {
         free(c);
         respond_unavailable(req, "broker unavailable");
         udc_http_resume(req);

@@ -3,6 +3,12 @@
  * Submissions go through a mutex-protected list and an eventfd that wakes the thread; the
  * thread sleeps in poll(2) on that eventfd and the broker socket, so neither a new job nor a
  * confirm waits for a timer.
+ *
+ * Single pings that queue up while the thread is busy leave as one {"locations": [...]}
+ * message (at most MERGE_MAX of them): under load each broker message, confirm and writer
+ * delivery then carries many pings instead of one, and every request is still answered only
+ * after the confirm of the message that carries its ping. A ping alone in the queue leaves
+ * alone, with its event id as message id, so light load sees no change and no delay.
  */
 #include "publisher.h"
 
@@ -17,19 +23,23 @@
 
 #include "amqp_client.h"
 #include "backoff.h"
+#include "uuid.h"
 #include "log.h"
 #include "pending.h"
 
 #define LOCATIONS_EXCHANGE "udc.locations"
 #define ROUTING_KEY        "location.mobile"
+#define MERGE_MAX          100 /* pings per merged message, as the batch endpoint's clients */
 
 struct publish_job {
     struct publish_job *next;
     char *body;
     size_t len;
     char message_id[40];
-    publish_done_fn done;
+    publish_done_fn done; /* NULL for a merged message: its members are completed instead */
     void *ctx;
+    int mergeable;                /* one ping's JSON object, may join a merged message */
+    struct publish_job *members;  /* of a merged message, linked by next */
 };
 
 struct publisher {
@@ -51,6 +61,17 @@ struct publisher {
 static void job_finish(struct publisher *p, struct publish_job *job, int ok, const char *why,
                        uint64_t latency_us)
 {
+    if (!job->done) { /* a merged message: each submitted job was counted in in_flight */
+        struct publish_job *m = job->members;
+        while (m) {
+            struct publish_job *next = m->next;
+            job_finish(p, m, ok, why, latency_us);
+            m = next;
+        }
+        free(job->body);
+        free(job);
+        return;
+    }
     job->done(job->ctx, ok, why, latency_us);
     free(job->body);
     free(job);
@@ -105,8 +126,8 @@ static void wake(struct publisher *p)
     (void)ignored;
 }
 
-int publisher_submit(struct publisher *p, const char *body, size_t len, const char *message_id,
-                     publish_done_fn done, void *ctx)
+static int submit(struct publisher *p, const char *body, size_t len, const char *message_id,
+                  int mergeable, publish_done_fn done, void *ctx)
 {
     if (!atomic_load(&p->ready))
         return -1;
@@ -128,6 +149,7 @@ int publisher_submit(struct publisher *p, const char *body, size_t len, const ch
     job->len = len;
     job->done = done;
     job->ctx = ctx;
+    job->mergeable = mergeable;
     snprintf(job->message_id, sizeof job->message_id, "%s", message_id);
 
     pthread_mutex_lock(&p->lock);
@@ -148,6 +170,18 @@ int publisher_submit(struct publisher *p, const char *body, size_t len, const ch
     }
     wake(p);
     return 0;
+}
+
+int publisher_submit(struct publisher *p, const char *body, size_t len, const char *message_id,
+                     publish_done_fn done, void *ctx)
+{
+    return submit(p, body, len, message_id, 0, done, ctx);
+}
+
+int publisher_submit_ping(struct publisher *p, const char *ping, size_t len,
+                          const char *event_id, publish_done_fn done, void *ctx)
+{
+    return submit(p, ping, len, event_id, 1, done, ctx);
 }
 
 static struct publish_job *take_queue(struct publisher *p)
@@ -179,14 +213,61 @@ static void complete_resolved(struct publisher *p)
     }
 }
 
+/* Takes the mergeable jobs at the front of *jobs (at most MERGE_MAX) into one merged
+ * message. Returns the front job unchanged when it stands alone, or NULL out of memory (then
+ * *jobs is unchanged and the caller publishes the front job alone). */
+static struct publish_job *merge_front(struct publish_job **jobs)
+{
+    struct publish_job *first = *jobs, *last = first;
+    size_t count = 1, len = sizeof "{\"locations\":[]}";
+    if (!first->mergeable)
+        goto alone;
+    len += first->len;
+    while (count < MERGE_MAX && last->next && last->next->mergeable) {
+        last = last->next;
+        len += last->len + 1;
+        count++;
+    }
+    if (count == 1)
+        goto alone;
+    struct publish_job *merged = calloc(1, sizeof *merged);
+    char *body = malloc(len);
+    if (!merged || !body || udc_uuid_v4(merged->message_id) != 0) {
+        free(merged);
+        free(body);
+        goto alone;
+    }
+    size_t at = 0;
+    memcpy(body, "{\"locations\":[", 14);
+    at = 14;
+    for (struct publish_job *m = first;; m = m->next) {
+        if (m != first)
+            body[at++] = ',';
+        memcpy(body + at, m->body, m->len);
+        at += m->len;
+        if (m == last)
+            break;
+    }
+    memcpy(body + at, "]}", 2);
+    at += 2;
+    merged->body = body;
+    merged->len = at;
+    merged->members = first;
+    *jobs = last->next;
+    last->next = NULL;
+    return merged;
+alone:
+    *jobs = first->next;
+    first->next = NULL;
+    return first;
+}
+
 /* Publishes queued jobs while the window has room; the rest go back to the queue front. */
 static void publish_queued(struct publisher *p)
 {
     struct publish_job *jobs = take_queue(p);
     while (jobs && !pending_full(&p->window)) {
-        struct publish_job *job = jobs;
-        jobs = jobs->next;
-        job->next = NULL;
+        struct publish_job *job = merge_front(&jobs);
         struct udc_amqp_message msg = {
             .body = job->body, .len = job->len, .message_id = job->message_id};
         uint64_t seq = 0;

@@ -38,4 +38,11 @@ size_t publisher_in_flight(struct publisher *p);
 int publisher_submit(struct publisher *p, const char *body, size_t len, const char *message_id,
                      publish_done_fn done, void *ctx);
 
+/* Like publisher_submit for ONE ping (a location JSON object, message id = its event id),
+ * which the publisher may send inside a {"locations": [...]} message together with other
+ * pings queued at the same moment; done() still comes only after the broker confirmed the
+ * message that carried it. Any thread. */
+int publisher_submit_ping(struct publisher *p, const char *ping, size_t len,
+                          const char *event_id, publish_done_fn done, void *ctx);
+
 #endif

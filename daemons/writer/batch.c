@@ -44,6 +44,10 @@ static void decode(struct delivery *d, int64_t now_us)
     }
     if (d->pings.valid_count < d->pings.count)
         describe_invalid_pings(d);
+    /* The per-item errors live on in d->reason; a message of 100 pings would otherwise hold
+     * 20 kB of them until it is acked, times the prefetch. */
+    free(d->pings.errors);
+    d->pings.errors = NULL;
     d->results = calloc(d->pings.count ? d->pings.count : 1, sizeof *d->results);
     if (!d->results)
         snprintf(d->reason, sizeof d->reason, "out of memory decoding the message");

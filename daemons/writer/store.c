@@ -17,9 +17,10 @@
 #define STMT_STORE  "writer_store"
 #define STMT_LOOKUP "writer_lookup"
 
-/* Rows stored by a concurrent transaction after this statement's snapshot show up in
- * neither "inserted" nor "location": those come back with a NULL id and are looked up
- * again by STMT_LOOKUP under a fresh snapshot. */
+/* Pings stored before (redeliveries, repeated requests) are not in "inserted": they come
+ * back with a NULL id and are looked up by STMT_LOOKUP, under a fresh snapshot that also
+ * sees rows a concurrent transaction committed after this statement's. Joining location
+ * here instead would cost an index probe per ping on every batch for what is rare. */
 const struct udc_db_statement store_statements[] = {
     {STMT_STORE,
      "WITH input AS ("
@@ -36,14 +37,17 @@ const struct udc_db_statement store_statements[] = {
      "  ON CONFLICT (event_id) DO NOTHING"
      "  RETURNING id, event_id"
      ")"
-     "SELECT i.idx, COALESCE(ins.id, l.id), p.id IS NOT NULL, ins.id IS NOT NULL"
+     "SELECT i.idx, ins.id, p.id IS NOT NULL, ins.id IS NOT NULL"
      "  FROM input i"
      "  LEFT JOIN inserted ins ON ins.event_id = i.event_id"
-     "  LEFT JOIN location l ON l.event_id = i.event_id"
      "  LEFT JOIN person p ON p.id = i.person_id"
      " ORDER BY i.idx",
      6},
-    {STMT_LOOKUP, "SELECT event_id::text, id FROM location WHERE event_id = ANY($1::uuid[])", 1},
+    /* One row per array position found: 1-based position, row id. */
+    {STMT_LOOKUP,
+     "SELECT t.idx, l.id FROM unnest($1::uuid[]) WITH ORDINALITY AS t(event_id, idx)"
+     "  JOIN location l ON l.event_id = t.event_id",
+     1},
 };
 const size_t store_statement_count = sizeof store_statements / sizeof store_statements[0];
 
@@ -115,32 +119,38 @@ static enum store_status lookup_missing(struct udc_db *db, const struct udc_loca
 {
     struct text ids = {0};
     size_t missing = 0;
+    size_t *positions = malloc((n ? n : 1) * sizeof *positions); /* array position → item */
     enum store_status status = STORE_OK;
 
+    if (!positions)
+        goto oom;
     for (size_t i = 0; i < n; i++) {
         if (results[i].verdict == STORE_STORED && results[i].row_id == 0) {
             if (text_printf(&ids, "%s%s", missing ? "," : "{", items[i].event_id) != 0)
                 goto oom;
-            missing++;
+            positions[missing++] = i;
         }
     }
-    if (missing == 0)
+    if (missing == 0) {
+        free(positions);
         return STORE_OK;
+    }
     if (text_printf(&ids, "}") != 0)
         goto oom;
     const char *values[1] = {ids.buf};
     PGresult *res = udc_db_exec_prepared(db, STMT_LOOKUP, 1, values, NULL, NULL, PGRES_TUPLES_OK,
                                          err, errlen);
     free(ids.buf);
-    if (!res)
+    if (!res) {
+        free(positions);
         return failure_status(db);
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *event_id = PQgetvalue(res, r, 0);
-        int64_t id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-        for (size_t i = 0; i < n; i++)
-            if (results[i].row_id == 0 && strcmp(items[i].event_id, event_id) == 0)
-                results[i].row_id = id;
     }
+    for (int r = 0; r < PQntuples(res); r++) {
+        size_t k = (size_t)strtoull(PQgetvalue(res, r, 0), NULL, 10) - 1;
+        if (k < missing)
+            results[positions[k]].row_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+    }
+    free(positions);
     PQclear(res);
     for (size_t i = 0; i < n; i++) {
         if (results[i].verdict == STORE_STORED && results[i].row_id == 0) {
@@ -151,24 +161,42 @@ static enum store_status lookup_missing(struct udc_db *db, const struct udc_loca
     return status;
 oom:
     free(ids.buf);
+    free(positions);
     snprintf(err, errlen, "out of memory");
     return STORE_DB_DOWN;
 }
 
-/* A ping sent twice in one batch maps both copies to the one row inserted: only the first
- * copy counts as inserted. */
-static void forget_repeated_inserts(struct store_result *results, size_t n)
+struct row_position {
+    int64_t row_id;
+    size_t position;
+};
+
+static int by_row_then_position(const void *a, const void *b)
 {
-    for (size_t i = 1; i < n; i++) {
-        if (!results[i].inserted)
-            continue;
-        for (size_t j = 0; j < i; j++) {
-            if (results[j].inserted && results[j].row_id == results[i].row_id) {
-                results[i].inserted = 0;
-                break;
-            }
-        }
-    }
+    const struct row_position *x = a, *y = b;
+    if (x->row_id != y->row_id)
+        return x->row_id < y->row_id ? -1 : 1;
+    return (x->position > y->position) - (x->position < y->position);
+}
+
+/* A ping sent twice in one batch maps both copies to the one row inserted: only the first
+ * copy counts as inserted. Sorting positions by row id finds the copies in O(n log n) (a
+ * pairwise scan was quadratic: seconds for the large batches that batched messages make). */
+static int forget_repeated_inserts(struct store_result *results, size_t n)
+{
+    struct row_position *order = malloc((n ? n : 1) * sizeof *order);
+    size_t k = 0;
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (results[i].inserted)
+            order[k++] = (struct row_position){results[i].row_id, i};
+    qsort(order, k, sizeof *order, by_row_then_position);
+    for (size_t i = 1; i < k; i++)
+        if (order[i].row_id == order[i - 1].row_id)
+            results[order[i].position].inserted = 0;
+    free(order);
+    return 0;
 }
 
 static enum store_status run_store(struct udc_db *db, const struct udc_location *items, size_t n,
@@ -202,7 +230,11 @@ static enum store_status run_store(struct udc_db *db, const struct udc_location 
         results[idx].inserted = PQgetvalue(res, r, 3)[0] == 't';
     }
     PQclear(res);
-    forget_repeated_inserts(results, n);
+    if (forget_repeated_inserts(results, n) != 0) {
+        snprintf(err, errlen, "out of memory");
+        status = STORE_DB_DOWN;
+        goto out;
+    }
     status = lookup_missing(db, items, n, results, err, errlen);
 out:
     for (int a = 0; a < 6; a++)

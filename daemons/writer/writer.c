@@ -379,10 +379,27 @@ static void observe_lag(struct writer *w, size_t n)
     }
 }
 
-/* Store, publish, confirm, ack — in that order — for the deliveries in hand. */
+/* How many leading deliveries make one transaction: whole messages up to batch_size pings
+ * (at least one). While the writer stores, the broker keeps delivering up to the prefetch;
+ * storing all of that at once would make transactions of up to prefetch × pings per message
+ * rows (200,000 with 100-ping messages) and hold every one of them until the commit. */
+static size_t flush_count(const struct writer *w)
+{
+    size_t pings = 0, n = 0, limit = (size_t)w->cfg->writer.batch_size;
+    while (n < w->batch.count) {
+        size_t more = delivery_storable(&w->batch.items[n]);
+        if (n > 0 && pings + more > limit)
+            break;
+        pings += more;
+        n++;
+    }
+    return n;
+}
+
+/* Store, publish, confirm, ack — in that order — for the first deliveries in hand. */
 static void flush(struct writer *w)
 {
-    size_t n = w->batch.count;
+    size_t n = flush_count(w);
     if (n == 0 || ensure_database(w) != 0)
         return;
     if (store_deliveries(w, n) != 0) {

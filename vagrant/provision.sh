@@ -65,6 +65,7 @@ ensure_secrets() {
     fi
     # A key added to the example since: give it a value too.
     local key
+    # shellcheck disable=SC2013 # keys are single words
     for key in $(grep -E '^[A-Z0-9_]+=' "$src/k8s/secrets.example.env" | cut -d= -f1); do
         grep -q "^$key=" "$secrets_keep" || printf '%s=%s\n' "$key" "$(random_password)" >>"$secrets_keep"
     done

@@ -11,8 +11,10 @@
 #    a locked-down securityContext, a grace period, scrape annotations, its own secrets;
 #  - the udaconnect.conf of the ConfigMap passes the real `udc-writer -t` and sets every key
 #    of the sample; the broker users' password hashes made by the RabbitMQ init step verify;
-#  - the Dockerfile installs the runtime package of every library the binaries link;
+#  - the Dockerfile installs the -dev package of every pkg-config module of the Makefile
+#    (build stage) and the runtime package of every library the binaries link;
 #  - with kubectl at hand, `kubectl kustomize` renders the whole thing.
+# shellcheck disable=SC2013,SC2016 # word lists on purpose; eval'd strings expand when run
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 bin_dir=${UDC_BIN_DIR:-$repo/build/bin}
@@ -329,9 +331,26 @@ else
     ok "rabbitmq/hash-definitions refuses a user without a password"
 fi
 
-# The image: the runtime package of every library the binaries link (and the agreed list).
+# The image: its build stage installs the -dev package of every pkg-config module the
+# Makefile builds with; its runtime stage the runtime package of every library the binaries
+# link (and the agreed list).
 dockerfile=$repo/k8s/Dockerfile
+build_stage=$(awk '/^FROM /{n++} n == 1' "$dockerfile")
 runtime_stage=$(awk '/^FROM /{buf=""} {buf = buf $0 "\n"} END {printf "%s", buf}' "$dockerfile")
+installs() { # stage-text package
+    grep -qE "(^|[[:space:]])$2([[:space:]]|\\\\|$)" <<<"$1"
+}
+for module in $(sed -n 's/^PKGS :=//p' "$repo/Makefile"); do
+    pc=$(pkg-config --path "$module" 2>/dev/null)
+    dev=$([ -n "$pc" ] && dpkg -S "$pc" 2>/dev/null | head -n 1 | cut -d: -f1)
+    if [ -z "$dev" ]; then
+        not_ok "no Debian package found for the pkg-config module $module"
+    elif installs "$build_stage" "$dev"; then
+        ok "Dockerfile's build stage installs $dev (pkg-config $module)"
+    else
+        not_ok "Dockerfile's build stage lacks $dev (pkg-config $module)"
+    fi
+done
 wanted="libpq5 librabbitmq4 libjson-c5 libconfig9 libmicrohttpd12 libsystemd0"
 if ls "$plain_bin_dir"/udc-* >/dev/null 2>&1; then
     for bin in "$plain_bin_dir"/udc-*; do
@@ -349,7 +368,7 @@ else
     not_ok "$plain_bin_dir/udc-* not built: cannot list the libraries they link"
 fi
 for pkg in $(tr ' ' '\n' <<<"$wanted" | sort -u); do
-    if grep -qE "(^|[[:space:]])$pkg([[:space:]]|\\\\|$)" <<<"$runtime_stage"; then
+    if installs "$runtime_stage" "$pkg"; then
         ok "Dockerfile's runtime stage installs $pkg"
     else
         not_ok "Dockerfile's runtime stage lacks $pkg"

@@ -30,15 +30,15 @@ void ingest_metrics_init(struct ingest *in)
     struct udc_metrics *reg = udc_metrics_default();
     accepted_total = udc_counter_new(reg, "udc_ingest_accepted_total",
                                      "Pings confirmed by the broker and answered 202", 0, NULL);
-    rejected_total = udc_counter_new(reg, "udc_ingest_rejected_total",
-                                     "Pings refused as invalid, by field", 1,
-                                     (const char *[]){"field"});
-    unavailable_total = udc_counter_new(reg, "udc_ingest_unavailable_total",
-                                        "Requests answered 503 (broker away, not confirmed)", 0,
-                                        NULL);
-    confirm_seconds = udc_histogram_new(reg, "udc_ingest_confirm_seconds",
-                                        "From publish to the broker's confirm", 0, NULL,
-                                        sizeof bounds / sizeof bounds[0], bounds);
+    rejected_total =
+        udc_counter_new(reg, "udc_ingest_rejected_total", "Pings refused as invalid, by field", 1,
+                        (const char *[]){"field"});
+    unavailable_total =
+        udc_counter_new(reg, "udc_ingest_unavailable_total",
+                        "Requests answered 503 (broker away, not confirmed)", 0, NULL);
+    confirm_seconds =
+        udc_histogram_new(reg, "udc_ingest_confirm_seconds", "From publish to the broker's confirm",
+                          0, NULL, sizeof bounds / sizeof bounds[0], bounds);
     udc_gauge_fn_new(reg, "udc_ingest_in_flight", "Messages queued or awaiting confirm",
                      in_flight_gauge, in);
 }
@@ -91,8 +91,7 @@ static int respond_invalid(struct udc_http_request *req, unsigned status,
     int ok = text_str(&t, "{\"error\":") == 0 && text_quoted(&t, sentence) == 0 &&
              text_str(&t, ",\"field\":") == 0 && text_quoted(&t, e->field) == 0 &&
              text_str(&t, ",\"schema_errors\":{") == 0 && text_quoted(&t, e->field) == 0 &&
-             text_str(&t, ":[") == 0 && text_quoted(&t, e->rule) == 0 &&
-             text_str(&t, "]}}") == 0;
+             text_str(&t, ":[") == 0 && text_quoted(&t, e->rule) == 0 && text_str(&t, "]}}") == 0;
     udc_counter_inc(rejected_total, (const char *[]){e->field}, 1);
     int rc = ok ? udc_http_respond_json(req, status, t.buf, t.len)
                 : udc_http_respond_error(req, 500, "out of memory");
@@ -142,8 +141,8 @@ static int assign_event_id(struct udc_http_request *req, struct udc_location *lo
         if (udc_uuid_canonical(key, strlen(key), canonical) != 0 || udc_uuid_is_nil(canonical))
             return udc_location_error_set(err, 0, "Idempotency-Key", "must be a UUID");
         if (loc->event_id[0] && strcmp(loc->event_id, canonical) != 0)
-            return udc_location_error_set(err, 0, "event_id",
-                                          "must equal the Idempotency-Key header when both are given");
+            return udc_location_error_set(
+                err, 0, "event_id", "must equal the Idempotency-Key header when both are given");
         memcpy(loc->event_id, canonical, sizeof canonical);
     }
     if (!loc->event_id[0] && udc_uuid_v4(loc->event_id) != 0)
@@ -244,7 +243,8 @@ static int add_verdicts(struct text *t, const struct udc_location_batch *b, size
         int ok;
         snprintf(head, sizeof head, "%s{\"index\":%zu,", i ? "," : "", i);
         if (b->valid[i]) {
-            ok = text_str(t, head) == 0 && text_str(t, "\"status\":\"accepted\",\"event_id\":\"") == 0 &&
+            ok = text_str(t, head) == 0 &&
+                 text_str(t, "\"status\":\"accepted\",\"event_id\":\"") == 0 &&
                  text_str(t, b->items[i].event_id) == 0 && text_str(t, "\"}") == 0;
         } else {
             const struct udc_location_error *e = &b->errors[i];
@@ -337,8 +337,8 @@ static int post_batch(struct udc_http_request *req, void *userdata)
     const char *body = udc_http_body(req, &len);
 
     if (!content_type_ok(req, 1))
-        return udc_http_respond_error(req, 415,
-                                      "Content-Type must be application/json or application/x-ndjson");
+        return udc_http_respond_error(
+            req, 415, "Content-Type must be application/json or application/x-ndjson");
     if (udc_location_batch_parse(body, len, (size_t)in->cfg->ingest_http.batch_max, &rules, &b,
                                  &err) != 0)
         return respond_invalid(req, 400, &err);

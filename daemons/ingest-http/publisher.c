@@ -38,8 +38,8 @@ struct publish_job {
     char message_id[40];
     publish_done_fn done; /* NULL for a merged message: its members are completed instead */
     void *ctx;
-    int mergeable;                /* one ping's JSON object, may join a merged message */
-    struct publish_job *members;  /* of a merged message, linked by next */
+    int mergeable;               /* one ping's JSON object, may join a merged message */
+    struct publish_job *members; /* of a merged message, linked by next */
 };
 
 struct publisher {
@@ -178,8 +178,8 @@ int publisher_submit(struct publisher *p, const char *body, size_t len, const ch
     return submit(p, body, len, message_id, 0, done, ctx);
 }
 
-int publisher_submit_ping(struct publisher *p, const char *ping, size_t len,
-                          const char *event_id, publish_done_fn done, void *ctx)
+int publisher_submit_ping(struct publisher *p, const char *ping, size_t len, const char *event_id,
+                          publish_done_fn done, void *ctx)
 {
     return submit(p, ping, len, event_id, 1, done, ctx);
 }

@@ -42,7 +42,7 @@ int publisher_submit(struct publisher *p, const char *body, size_t len, const ch
  * which the publisher may send inside a {"locations": [...]} message together with other
  * pings queued at the same moment; done() still comes only after the broker confirmed the
  * message that carried it. Any thread. */
-int publisher_submit_ping(struct publisher *p, const char *ping, size_t len,
-                          const char *event_id, publish_done_fn done, void *ctx);
+int publisher_submit_ping(struct publisher *p, const char *ping, size_t len, const char *event_id,
+                          publish_done_fn done, void *ctx);
 
 #endif

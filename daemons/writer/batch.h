@@ -16,10 +16,10 @@
 #include "store.h"
 
 struct delivery {
-    struct udc_amqp_event ev;         /* owned until udc_amqp_event_release() */
-    struct udc_location_batch pings;  /* decoded body; valid[i] says which pings to store */
-    struct store_result *results;     /* pings.count entries, filled by the flush */
-    char reason[512];                 /* non-empty: dead-letter the whole message for this */
+    struct udc_amqp_event ev;        /* owned until udc_amqp_event_release() */
+    struct udc_location_batch pings; /* decoded body; valid[i] says which pings to store */
+    struct store_result *results;    /* pings.count entries, filled by the flush */
+    char reason[512];                /* non-empty: dead-letter the whole message for this */
     uint64_t received_ms;
 };
 

@@ -138,8 +138,8 @@ static enum store_status lookup_missing(struct udc_db *db, const struct udc_loca
     if (text_printf(&ids, "}") != 0)
         goto oom;
     const char *values[1] = {ids.buf};
-    PGresult *res = udc_db_exec_prepared(db, STMT_LOOKUP, 1, values, NULL, NULL, PGRES_TUPLES_OK,
-                                         err, errlen);
+    PGresult *res =
+        udc_db_exec_prepared(db, STMT_LOOKUP, 1, values, NULL, NULL, PGRES_TUPLES_OK, err, errlen);
     free(ids.buf);
     if (!res) {
         free(positions);
@@ -213,8 +213,8 @@ static enum store_status run_store(struct udc_db *db, const struct udc_location 
     const char *values[6];
     for (int a = 0; a < 6; a++)
         values[a] = arrays[a].buf;
-    PGresult *res = udc_db_exec_prepared(db, STMT_STORE, 6, values, NULL, NULL, PGRES_TUPLES_OK,
-                                         err, errlen);
+    PGresult *res =
+        udc_db_exec_prepared(db, STMT_STORE, 6, values, NULL, NULL, PGRES_TUPLES_OK, err, errlen);
     if (!res) {
         status = failure_status(db);
         goto out;
@@ -225,8 +225,7 @@ static enum store_status run_store(struct udc_db *db, const struct udc_location 
             continue;
         int known = PQgetvalue(res, r, 2)[0] == 't';
         results[idx].verdict = known ? STORE_STORED : STORE_UNKNOWN_PERSON;
-        results[idx].row_id =
-            PQgetisnull(res, r, 1) ? 0 : strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        results[idx].row_id = PQgetisnull(res, r, 1) ? 0 : strtoll(PQgetvalue(res, r, 1), NULL, 10);
         results[idx].inserted = PQgetvalue(res, r, 3)[0] == 't';
     }
     PQclear(res);

@@ -27,8 +27,8 @@ struct store_result {
 
 enum store_status {
     STORE_OK,
-    STORE_DB_DOWN,   /* connection lost or transient failure: keep the batch, retry later */
-    STORE_REJECTED,  /* the database refused the data (a statement error): isolate it */
+    STORE_DB_DOWN,  /* connection lost or transient failure: keep the batch, retry later */
+    STORE_REJECTED, /* the database refused the data (a statement error): isolate it */
 };
 
 /* The writer's prepared statements, for udc_db_new(). */

@@ -23,18 +23,18 @@ static void metrics_init(struct writer_metrics *m)
     m->pings = udc_counter_new(reg, "udc_writer_pings_total",
                                "Pings written, by outcome (stored new, or already stored)", 1,
                                (const char *[]){"outcome"});
-    m->dead_letters = udc_counter_new(reg, "udc_writer_dead_letters_total",
-                                      "Messages sent to udc.dead, by reason", 1,
-                                      (const char *[]){"reason"});
-    m->batch_size = udc_histogram_new(reg, "udc_writer_batch_pings", "Pings per stored batch",
-                                      0, NULL, sizeof batch_bounds / sizeof batch_bounds[0],
-                                      batch_bounds);
+    m->dead_letters =
+        udc_counter_new(reg, "udc_writer_dead_letters_total",
+                        "Messages sent to udc.dead, by reason", 1, (const char *[]){"reason"});
+    m->batch_size =
+        udc_histogram_new(reg, "udc_writer_batch_pings", "Pings per stored batch", 0, NULL,
+                          sizeof batch_bounds / sizeof batch_bounds[0], batch_bounds);
     m->commit_seconds = udc_histogram_new(
         reg, "udc_writer_commit_seconds", "Time to store one batch (transaction)", 0, NULL,
         sizeof seconds_bounds / sizeof seconds_bounds[0], seconds_bounds);
     m->lag_seconds = udc_histogram_new(
-        reg, "udc_writer_lag_seconds", "From publish (message timestamp) to acknowledged", 0,
-        NULL, sizeof seconds_bounds / sizeof seconds_bounds[0], seconds_bounds);
+        reg, "udc_writer_lag_seconds", "From publish (message timestamp) to acknowledged", 0, NULL,
+        sizeof seconds_bounds / sizeof seconds_bounds[0], seconds_bounds);
     m->db_errors = udc_counter_new(reg, "udc_writer_db_errors_total",
                                    "Batches that failed on the database, by kind", 1,
                                    (const char *[]){"kind"});
@@ -331,7 +331,8 @@ static int publish_outcomes(struct writer *w, size_t n, uint64_t *last_seq)
         char message_id[37];
         udc_uuid_v4(message_id);
         struct udc_amqp_message msg = {.body = ev.buf, .len = ev.len, .message_id = message_id};
-        if (udc_amqp_publish(w->amqp, WRITER_EVENTS_EXCHANGE, WRITER_EVENTS_KEY, &msg, last_seq) != 0)
+        if (udc_amqp_publish(w->amqp, WRITER_EVENTS_EXCHANGE, WRITER_EVENTS_KEY, &msg, last_seq) !=
+            0)
             goto broken;
         published++;
     }

@@ -17,10 +17,10 @@
 #include "db.h"
 #include "metrics.h"
 
-#define WRITER_QUEUE          "udc.locations.store"
+#define WRITER_QUEUE           "udc.locations.store"
 #define WRITER_EVENTS_EXCHANGE "udc.events"
-#define WRITER_EVENTS_KEY     "location.stored"
-#define WRITER_DEAD_EXCHANGE  "udc.dead"
+#define WRITER_EVENTS_KEY      "location.stored"
+#define WRITER_DEAD_EXCHANGE   "udc.dead"
 
 struct writer_metrics {
     struct udc_counter *pings;        /* {outcome=stored|duplicate} */

@@ -122,6 +122,12 @@ int udc_http_respond_text(struct udc_http_request *req, unsigned status, const c
 /* {"error": "<formatted message>"} with JSON escaping. */
 int udc_http_respond_error(struct udc_http_request *req, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Like udc_http_respond, but body is not copied: the server sends it from where it is and
+ * calls release(release_ctx) once when done with it (also when this call fails), on any
+ * server thread. For a large body shared by many answers (e.g. reference-counted). */
+int udc_http_respond_shared(struct udc_http_request *req, unsigned status, const char *content_type,
+                            const char *body, size_t len, void (*release)(void *release_ctx),
+                            void *release_ctx);
 
 /* Streaming body (Server-Sent Events, large exports), sent chunked. reader fills buf with up
  * to max bytes at stream offset pos and returns the count, UDC_HTTP_STREAM_END when done or
@@ -164,7 +170,9 @@ struct udc_http_server *udc_http_admin_start(const char *listen, udc_http_ready_
                                              void *ready_ctx);
 
 /* Write s as a JSON string literal (with quotes) into buf; returns the length it needed
- * (like snprintf: the output is truncated, still NUL-terminated, when that is >= size). */
+ * (like snprintf: the output is truncated, still NUL-terminated, when that is >= size; a
+ * truncated output never ends inside an escape or a UTF-8 sequence). Invalid UTF-8 becomes
+ * \ufffd, control characters \n \r \t or \u00XX. buf may be NULL when size is 0. */
 size_t udc_http_json_quote(char *buf, size_t size, const char *s);
 
 #endif

@@ -113,8 +113,10 @@ struct http_pending {
     unsigned status;
     enum http_body_kind kind;
     char *content_type;
-    char *body; /* BODY_BUFFER */
+    char *body; /* BODY_BUFFER: malloc'd, or shared when release is set */
     size_t len;
+    void (*release)(void *); /* BODY_BUFFER of udc_http_respond_shared */
+    void *release_ctx;
     udc_http_reader reader; /* BODY_STREAM */
     void *reader_ctx;
     void (*reader_free)(void *);

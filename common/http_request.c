@@ -45,7 +45,10 @@ struct udc_http_request *http_request_new(struct udc_http_server *server,
 
 static void pending_clear(struct http_pending *p)
 {
-    free(p->body);
+    if (p->release != NULL)
+        p->release(p->release_ctx);
+    else
+        free(p->body);
     free(p->content_type);
     if (p->kind == BODY_STREAM && p->reader_free != NULL)
         p->reader_free(p->reader_ctx);

@@ -36,44 +36,83 @@ static size_t utf8_sequence(const unsigned char *s)
     return len;
 }
 
+/* Bytes copied as they are: printable ASCII other than '"' and '\\'. */
+static inline bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The output of one quote call: written (≤ size - 1) and needed bytes, snprintf-like. */
+struct quote_out {
+    char *buf;
+    size_t size, written, need;
+};
+
+/* Appends k bytes. A splittable piece (plain ASCII) may be cut where the buffer ends; any
+ * other (an escape, a UTF-8 sequence) is written whole or not at all, so that truncated
+ * output never ends inside one. */
+static void quote_put(struct quote_out *o, const void *src, size_t k, bool splittable)
+{
+    if (o->size > 0 && o->written == o->need) {
+        size_t room = o->size - 1 - o->written;
+        size_t take = k <= room ? k : splittable ? room : 0;
+        memcpy(o->buf + o->written, src, take);
+        o->written += take;
+    }
+    o->need += k;
+}
+
+/* Writes the escape or character at p (not plain, not NUL); returns the bytes consumed. */
+static size_t quote_special(struct quote_out *o, const unsigned char *p)
+{
+    char esc[8];
+    if (*p == '"' || *p == '\\') {
+        esc[0] = '\\', esc[1] = (char)*p;
+        quote_put(o, esc, 2, false);
+    } else if (*p == '\n') {
+        quote_put(o, "\\n", 2, false);
+    } else if (*p == '\r') {
+        quote_put(o, "\\r", 2, false);
+    } else if (*p == '\t') {
+        quote_put(o, "\\t", 2, false);
+    } else if (*p < 0x80) { /* the other control characters and DEL */
+        static const char hex[] = "0123456789abcdef";
+        memcpy(esc, "\\u00", 4);
+        esc[4] = hex[*p >> 4], esc[5] = hex[*p & 0xf];
+        quote_put(o, esc, 6, false);
+    } else {
+        size_t seq = utf8_sequence(p);
+        if (seq == 0) { /* invalid UTF-8 would make the whole document invalid */
+            quote_put(o, "\\ufffd", 6, false);
+            return 1;
+        }
+        quote_put(o, p, seq, false);
+        return seq;
+    }
+    return 1;
+}
+
+/* One pass, and runs of plain ASCII (nearly all of a name) go out with one memcpy: quoting
+ * was a fifth of the time of GET /api/persons when it went byte by byte. */
 size_t udc_http_json_quote(char *buf, size_t size, const char *s)
 {
-    size_t n = 0;
-#define EMIT(str, k)                                                                               \
-    do {                                                                                           \
-        if (n + (k) < size)                                                                        \
-            memcpy(buf + n, (str), (k));                                                           \
-        n += (k);                                                                                  \
-    } while (0)
-    EMIT("\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        char esc[8];
-        size_t seq = utf8_sequence(p);
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\', esc[1] = (char)*p;
-            EMIT(esc, 2);
-        } else if (*p == '\n') {
-            EMIT("\\n", 2);
-        } else if (*p == '\r') {
-            EMIT("\\r", 2);
-        } else if (*p == '\t') {
-            EMIT("\\t", 2);
-        } else if (*p < 0x20 || *p == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            EMIT(esc, 6);
-        } else if (seq == 0) {
-            EMIT("\\ufffd", 6); /* invalid UTF-8 would make the whole document invalid */
-            seq = 1;
-        } else {
-            EMIT(p, seq);
-        }
-        p += seq ? seq : 1;
+    struct quote_out o = {.buf = buf, .size = size};
+    const unsigned char *p = (const unsigned char *)s;
+    quote_put(&o, "\"", 1, false);
+    for (;;) {
+        const unsigned char *run = p;
+        while (json_plain(*p))
+            p++;
+        if (p > run)
+            quote_put(&o, run, (size_t)(p - run), true);
+        if (*p == '\0')
+            break;
+        p += quote_special(&o, p);
     }
-    EMIT("\"", 1);
-#undef EMIT
+    quote_put(&o, "\"", 1, false);
     if (size > 0)
-        buf[n < size ? n : size - 1] = '\0';
-    return n;
+        buf[o.written] = '\0';
+    return o.need;
 }
 
 /* malloc'd JSON string literal of s. */
@@ -140,6 +179,20 @@ int udc_http_respond(struct udc_http_request *req, unsigned status, const char *
         memcpy(copy, body, len);
     copy[len] = '\0';
     return respond_owned(req, status, content_type, copy, len);
+}
+
+int udc_http_respond_shared(struct udc_http_request *req, unsigned status, const char *content_type,
+                            const char *body, size_t len, void (*release)(void *release_ctx),
+                            void *release_ctx)
+{
+    if (respond_owned(req, status, content_type, NULL, len) != UDC_HTTP_DONE) {
+        release(release_ctx);
+        return UDC_HTTP_FAILED;
+    }
+    req->resp.body = (char *)body;
+    req->resp.release = release;
+    req->resp.release_ctx = release_ctx;
+    return UDC_HTTP_DONE;
 }
 
 int udc_http_respond_json(struct udc_http_request *req, unsigned status, const char *json,
@@ -232,9 +285,13 @@ static struct MHD_Response *create_mhd_response(struct http_pending *p)
     struct MHD_Response *r = NULL;
     switch (p->kind) {
     case BODY_BUFFER:
-        r = MHD_create_response_from_buffer_with_free_callback(p->len, p->body, free);
+        if (p->release != NULL)
+            r = MHD_create_response_from_buffer_with_free_callback_cls(p->len, p->body, p->release,
+                                                                       p->release_ctx);
+        else
+            r = MHD_create_response_from_buffer_with_free_callback(p->len, p->body, free);
         if (r != NULL)
-            p->body = NULL; /* MHD frees it with the response */
+            p->body = NULL, p->release = NULL; /* MHD frees it with the response */
         break;
     case BODY_STREAM:
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, p->reader, p->reader_ctx,

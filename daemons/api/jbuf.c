@@ -10,22 +10,30 @@
 #include "http.h"
 #include "timefmt.h"
 
-static void append(struct jbuf *j, const char *s, size_t n)
+/* Room for n more bytes and a NUL; 0, or -1 (and failed) when memory runs out. */
+static int reserve(struct jbuf *j, size_t n)
 {
     if (j->failed)
-        return;
-    if (j->len + n + 1 > j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 4096;
-        while (cap < j->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(j->buf, cap);
-        if (!grown) {
-            j->failed = 1;
-            return;
-        }
-        j->buf = grown;
-        j->cap = cap;
+        return -1;
+    if (j->len + n + 1 <= j->cap)
+        return 0;
+    size_t cap = j->cap ? j->cap * 2 : 4096;
+    while (cap < j->len + n + 1)
+        cap *= 2;
+    char *grown = realloc(j->buf, cap);
+    if (!grown) {
+        j->failed = 1;
+        return -1;
     }
+    j->buf = grown;
+    j->cap = cap;
+    return 0;
+}
+
+static void append(struct jbuf *j, const char *s, size_t n)
+{
+    if (reserve(j, n) != 0)
+        return;
     memcpy(j->buf + j->len, s, n);
     j->len += n;
     j->buf[j->len] = '\0';
@@ -76,22 +84,18 @@ void jbuf_obj_end(struct jbuf *j)
     close_value(j, "}");
 }
 
+/* Quotes straight into the buffer: once when it has room, which it nearly always has. */
 static void quoted(struct jbuf *j, const char *s)
 {
-    char small[256];
-    size_t n = udc_http_json_quote(small, sizeof small, s);
-    if (n < sizeof small) {
-        append(j, small, n);
+    if (reserve(j, 64) != 0)
         return;
+    size_t n = udc_http_json_quote(j->buf + j->len, j->cap - j->len, s);
+    if (n >= j->cap - j->len) {
+        if (reserve(j, n) != 0)
+            return;
+        udc_http_json_quote(j->buf + j->len, j->cap - j->len, s);
     }
-    char *big = malloc(n + 1);
-    if (!big) {
-        j->failed = 1;
-        return;
-    }
-    udc_http_json_quote(big, n + 1, s);
-    append(j, big, n);
-    free(big);
+    j->len += n;
 }
 
 void jbuf_key(struct jbuf *j, const char *key)

@@ -177,6 +177,32 @@ static int serve_www(struct udc_http_request *req, void *userdata)
     return udc_http_serve_static(req, www, udc_http_param(req, "path"));
 }
 
+/* A body shared by every answer of /shared, released once per answer. */
+static const char shared_body[] = "{\"shared\":true}";
+static _Atomic int shared_released;
+
+static void shared_release(void *ctx)
+{
+    ck_assert_ptr_eq(ctx, shared_body);
+    atomic_fetch_add(&shared_released, 1);
+}
+
+static int respond_shared(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    return udc_http_respond_shared(req, 200, "application/json", shared_body,
+                                   sizeof shared_body - 1, shared_release, (void *)shared_body);
+}
+
+/* Responds twice: the second, refused, call must still release its body. */
+static int respond_shared_twice(struct udc_http_request *req, void *userdata)
+{
+    (void)userdata;
+    int rc = respond_shared(req, NULL);
+    ck_assert_int_eq(respond_shared(req, NULL), UDC_HTTP_FAILED);
+    return rc;
+}
+
 static bool is_ready(void *ctx, char *reason, size_t len)
 {
     (void)ctx;
@@ -222,6 +248,8 @@ static struct udc_http_server *make_server(unsigned timeout_s, size_t nlisten)
     ck_assert_int_eq(udc_http_route(s, "POST", "/async", async_accept, (void *)&quick_ms), 0);
     ck_assert_int_eq(udc_http_route(s, "POST", "/slow-async", async_accept, (void *)&slow_ms), 0);
     ck_assert_int_eq(udc_http_route(s, "GET", "/events", events, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/shared", respond_shared, NULL), 0);
+    ck_assert_int_eq(udc_http_route(s, "GET", "/shared-twice", respond_shared_twice, NULL), 0);
     ck_assert_int_eq(udc_http_route(s, "GET", "/www/{path*}", serve_www, NULL), 0);
     ck_assert_int_eq(udc_http_route(s, "GET", "/bad/{unclosed", echo_param, "x"), -1);
     ck_assert_int_eq(udc_http_route(s, "GET", "/bad/{rest*}/more", echo_param, "x"), -1);
@@ -492,6 +520,167 @@ START_TEST(error_message_is_json_escaped)
     ck_assert_str_eq(buf, "\"a\\ufffdb\xC3\xA9\"");
     ck_assert_uint_eq(udc_http_json_quote(buf, 4, "abcdef"), 8);
     ck_assert_str_eq(buf, "\"ab");
+}
+END_TEST
+
+/* The byte-by-byte quoting that the fast path replaced, as the oracle for its output. */
+static size_t reference_quote(char *buf, size_t size, const char *s)
+{
+    size_t n = 0;
+#define EMIT(str, k)                                                                               \
+    do {                                                                                           \
+        if (n + (k) < size)                                                                        \
+            memcpy(buf + n, (str), (k));                                                           \
+        n += (k);                                                                                  \
+    } while (0)
+    EMIT("\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        char esc[8];
+        size_t seq = 0;
+        if (*p < 0x80) {
+            seq = 1;
+        } else {
+            size_t len = (*p & 0xe0) == 0xc0   ? 2
+                         : (*p & 0xf0) == 0xe0 ? 3
+                         : (*p & 0xf8) == 0xf0 ? 4
+                                               : 0;
+            unsigned cp = len == 2 ? *p & 0x1f : len == 3 ? *p & 0x0f : *p & 0x07;
+            unsigned min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+            seq = len;
+            for (size_t i = 1; i < len && seq; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                    seq = 0;
+                else
+                    cp = (cp << 6) | (p[i] & 0x3f);
+            }
+            if (seq && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)))
+                seq = 0;
+        }
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\', esc[1] = (char)*p;
+            EMIT(esc, 2);
+        } else if (*p == '\n') {
+            EMIT("\\n", 2);
+        } else if (*p == '\r') {
+            EMIT("\\r", 2);
+        } else if (*p == '\t') {
+            EMIT("\\t", 2);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            EMIT(esc, 6);
+        } else if (seq == 0) {
+            EMIT("\\ufffd", 6);
+            seq = 1;
+        } else {
+            EMIT(p, seq);
+        }
+        p += seq;
+    }
+    EMIT("\"", 1);
+#undef EMIT
+    buf[n < size ? n : size - 1] = '\0';
+    return n;
+}
+
+static void assert_quote(const char *s, const char *want)
+{
+    char buf[4096];
+    size_t n = udc_http_json_quote(buf, sizeof buf, s);
+    ck_assert_str_eq(buf, want);
+    ck_assert_uint_eq(n, strlen(want));
+    ck_assert_uint_eq(udc_http_json_quote(NULL, 0, s), n);
+}
+
+START_TEST(json_quote_escapes_exactly)
+{
+    assert_quote("", "\"\"");
+    assert_quote("Pam Trexler", "\"Pam Trexler\"");
+    assert_quote("say \"hi\" \\ bye", "\"say \\\"hi\\\" \\\\ bye\"");
+    assert_quote("a\nb\rc\td", "\"a\\nb\\rc\\td\"");
+    assert_quote("\x01\x1f\x7f x", "\"\\u0001\\u001f\\u007f x\"");
+    /* 2-, 3- and 4-byte characters pass through */
+    assert_quote("Zo\xC3\xAB \xE6\x97\xA5 \xF0\x9F\x98\x80!",
+                 "\"Zo\xC3\xAB \xE6\x97\xA5 \xF0\x9F\x98\x80!\"");
+    /* invalid: stray continuation, overlong, surrogate, beyond U+10FFFF, cut short at the end */
+    assert_quote("a\x80"
+                 "b",
+                 "\"a\\ufffdb\"");
+    assert_quote("\xC0\xAF", "\"\\ufffd\\ufffd\"");
+    assert_quote("\xED\xA0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+    assert_quote("\xF4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    assert_quote("x\xE6\x97", "\"x\\ufffd\\ufffd\"");
+    assert_quote("\xFF\xFE", "\"\\ufffd\\ufffd\"");
+}
+END_TEST
+
+START_TEST(json_quote_copies_long_ascii_runs)
+{
+    char s[3000], want[3010];
+    for (size_t i = 0; i < sizeof s - 1; i++)
+        s[i] = (char)(' ' + 1 + i % 90 == '"' || ' ' + 1 + i % 90 == '\\' ? 'q' : ' ' + 1 + i % 90);
+    s[sizeof s - 1] = '\0';
+    snprintf(want, sizeof want, "\"%s\"", s);
+    assert_quote(s, want);
+    s[1500] = '"'; /* an escape in the middle of a run */
+    char got[4096], ref[4096];
+    ck_assert_uint_eq(udc_http_json_quote(got, sizeof got, s), reference_quote(ref, sizeof ref, s));
+    ck_assert_str_eq(got, ref);
+}
+END_TEST
+
+START_TEST(json_quote_matches_the_reference_on_random_bytes)
+{
+    /* Biased toward the interesting bytes: plain runs, escapes, UTF-8 lead/continuation. */
+    static const unsigned char alphabet[] = {'a',  'Z',  ' ',  '~',  '"',  '\\', '\n', '\t',
+                                             0x01, 0x7f, 0x80, 0xbf, 0xc2, 0xc0, 0xe0, 0xed,
+                                             0xf0, 0xf4, 0xf5, 0xff, 0x9f, 0xa0};
+    unsigned seed = 12345;
+    for (int round = 0; round < 20000; round++) {
+        char s[40], got[300], ref[300];
+        size_t len = (size_t)(rand_r(&seed) % 39);
+        for (size_t i = 0; i < len; i++)
+            s[i] = (char)alphabet[rand_r(&seed) % sizeof alphabet];
+        s[len] = '\0';
+        size_t n = udc_http_json_quote(got, sizeof got, s);
+        ck_assert_uint_eq(n, reference_quote(ref, sizeof ref, s));
+        ck_assert_msg(strcmp(got, ref) == 0, "round %d: %s vs %s", round, got, ref);
+    }
+}
+END_TEST
+
+START_TEST(json_quote_truncates_between_characters)
+{
+    char buf[8];
+    ck_assert_uint_eq(udc_http_json_quote(buf, 4, "abcdef"), 8);
+    ck_assert_str_eq(buf, "\"ab");
+    /* an escape or a UTF-8 sequence that does not fit is left out whole */
+    ck_assert_uint_eq(udc_http_json_quote(buf, 5, "ab\ncd"), 8);
+    ck_assert_str_eq(buf, "\"ab");
+    ck_assert_uint_eq(udc_http_json_quote(buf, 5, "ab\xE6\x97\xA5"), 7);
+    ck_assert_str_eq(buf, "\"ab");
+    ck_assert_uint_eq(udc_http_json_quote(buf, 1, "abc"), 5);
+    ck_assert_str_eq(buf, "");
+    ck_assert_uint_eq(udc_http_json_quote(buf, 5, "abc"), 5);
+    ck_assert_str_eq(buf, "\"abc");
+}
+END_TEST
+
+START_TEST(shared_body_is_sent_and_released_once)
+{
+    atomic_store(&shared_released, 0);
+    for (int i = 0; i < 3; i++) {
+        struct httpc_response r = get("/shared");
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_str_eq(r.body, shared_body);
+        httpc_response_free(&r);
+    }
+    struct httpc_response r = get("/shared-twice");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, shared_body);
+    httpc_response_free(&r);
+    udc_http_stop(server); /* every response is finished once the server is gone */
+    server = make_server(2, 1);
+    ck_assert_int_eq(atomic_load(&shared_released), 5);
 }
 END_TEST
 
@@ -861,6 +1050,11 @@ int main(void)
     tcase_add_test(tc, too_large_body_is_413_when_chunked);
     tcase_add_test(tc, query_parameters_are_percent_decoded);
     tcase_add_test(tc, error_message_is_json_escaped);
+    tcase_add_test(tc, json_quote_escapes_exactly);
+    tcase_add_test(tc, json_quote_copies_long_ascii_runs);
+    tcase_add_test(tc, json_quote_matches_the_reference_on_random_bytes);
+    tcase_add_test(tc, json_quote_truncates_between_characters);
+    tcase_add_test(tc, shared_body_is_sent_and_released_once);
     tcase_add_test(tc, handler_without_response_gives_500);
     tcase_add_test(tc, remote_address_is_reported);
     tcase_add_test(tc, keep_alive_reuses_the_connection);

@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "persons_cache.h"
 #include "service.h"
 
 extern const struct udc_db_statement person_statements[], location_statements[],
@@ -123,6 +124,13 @@ int main(int argc, char **argv)
         udc_daemon_end(&d);
         return 1;
     }
+    api.persons = persons_cache_new();
+    if (!api.persons) {
+        udc_log_error("out of memory", "%s", "");
+        udc_db_pool_free(api.pool);
+        udc_daemon_end(&d);
+        return 1;
+    }
     udc_gauge_fn_new(udc_metrics_default(), "udc_api_db_pool_in_use",
                      "Database connections lent to requests", pool_in_use, api.pool);
     udc_gauge_fn_new(udc_metrics_default(), "udc_api_db_pool_size", "Database connections",
@@ -137,6 +145,7 @@ int main(int argc, char **argv)
     udc_metrics_remove(udc_metrics_default(), "udc_api_db_pool_in_use");
     udc_metrics_remove(udc_metrics_default(), "udc_api_db_pool_size");
     udc_db_pool_free(api.pool);
+    persons_cache_free(api.persons);
     udc_log_info("stopped", "%s", "");
     udc_daemon_end(&d);
     return server ? 0 : 1;

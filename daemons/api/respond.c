@@ -84,17 +84,28 @@ static int etag_matches(const char *header, const char *etag)
     return 0;
 }
 
+/* ETag and Cache-Control for a GET answer of body; true when the client already has it. */
+static int client_has(struct udc_http_request *req, const char *etag)
+{
+    udc_http_add_header(req, "ETag", etag);
+    udc_http_add_header(req, "Cache-Control", "no-cache");
+    return etag_matches(udc_http_header(req, "If-None-Match"), etag);
+}
+
+static void format_etag(char out[API_ETAG_MAX], const char *body, size_t len)
+{
+    snprintf(out, API_ETAG_MAX, "\"%016" PRIx64 "\"", fingerprint(body, len));
+}
+
 int api_respond(struct udc_http_request *req, unsigned status, struct jbuf *j)
 {
     int rc;
     if (j->failed) {
         rc = udc_http_respond_error(req, 500, "out of memory");
     } else if (status == 200 && strcmp(udc_http_method(req), "POST") != 0) {
-        char etag[24];
-        snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", fingerprint(j->buf, j->len));
-        udc_http_add_header(req, "ETag", etag);
-        udc_http_add_header(req, "Cache-Control", "no-cache");
-        if (etag_matches(udc_http_header(req, "If-None-Match"), etag))
+        char etag[API_ETAG_MAX];
+        format_etag(etag, j->buf, j->len);
+        if (client_has(req, etag))
             rc = udc_http_respond(req, 304, NULL, "", 0);
         else
             rc = udc_http_respond_json(req, status, j->buf, j->len);
@@ -104,6 +115,46 @@ int api_respond(struct udc_http_request *req, unsigned status, struct jbuf *j)
     free(j->buf);
     memset(j, 0, sizeof *j);
     return rc;
+}
+
+struct api_body *api_body_new(struct jbuf *j)
+{
+    struct api_body *b = j->failed ? NULL : malloc(sizeof *b);
+    if (b) {
+        atomic_init(&b->refs, 1);
+        b->json = j->buf;
+        b->len = j->len;
+        format_etag(b->etag, b->json, b->len);
+    } else {
+        free(j->buf);
+    }
+    memset(j, 0, sizeof *j);
+    return b;
+}
+
+struct api_body *api_body_ref(struct api_body *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    return b;
+}
+
+void api_body_release(void *body)
+{
+    struct api_body *b = body;
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+        free(b->json);
+        free(b);
+    }
+}
+
+int api_respond_body(struct udc_http_request *req, struct api_body *b)
+{
+    if (client_has(req, b->etag)) {
+        api_body_release(b);
+        return udc_http_respond(req, 304, NULL, "", 0);
+    }
+    return udc_http_respond_shared(req, 200, "application/json", b->json, b->len, api_body_release,
+                                   b);
 }
 
 int api_bad_request(struct udc_http_request *req, const char *msg)

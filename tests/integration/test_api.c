@@ -261,6 +261,109 @@ START_TEST(pages_and_etags)
 }
 END_TEST
 
+/* GET /api/persons (no parameters, kept rendered by the API) with its ETag. */
+static json_object *all_persons(char *etag, size_t etag_size)
+{
+    json_object *o;
+    struct httpc_response r;
+    ck_assert_int_eq(call("GET", "/api/persons", NULL, &o, &r), 200);
+    ck_assert(json_object_is_type(o, json_type_array));
+    ck_assert_ptr_nonnull(httpc_header(&r, "ETag", etag, etag_size));
+    httpc_response_free(&r);
+    return o;
+}
+
+/* The person of the list with this id, or NULL. */
+static json_object *find_person(json_object *list, long long id)
+{
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *p = json_object_array_get_idx(list, i);
+        if (json_object_get_int64(json_object_object_get(p, "id")) == id)
+            return p;
+    }
+    return NULL;
+}
+
+static long get_if_none_match(const char *path, const char *etag)
+{
+    char url[512], inm[96];
+    struct httpc_response r;
+    snprintf(url, sizeof url, "%s%s", itest_env("UDC_API_URL"), path);
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    const char *h[] = {inm, NULL};
+    ck_assert_int_eq(httpc_request("GET", url, h, NULL, 0, &r), 0);
+    long status = r.status;
+    httpc_response_free(&r);
+    return status;
+}
+
+/* The list is kept rendered between requests; each change of person, through the API or
+ * straight in the database, must show in the very next GET, with a new ETag. */
+START_TEST(list_of_people_follows_every_change)
+{
+    char etag[64], before[64], start[64];
+    json_object *list = all_persons(before, sizeof before);
+    snprintf(start, sizeof start, "%s", before);
+    size_t n = json_object_array_length(list);
+    json_object_put(list);
+    ck_assert_int_eq(get_if_none_match("/api/persons", before), 304);
+
+    /* POST /api/persons */
+    json_object *o;
+    ck_assert_int_eq(call("POST", "/api/persons",
+                          "{\"first_name\":\"Grace\",\"last_name\":\"Hopper\","
+                          "\"company_name\":\"Cache Tests\"}",
+                          &o, NULL),
+                     201);
+    long long posted = json_object_get_int64(json_object_object_get(o, "id"));
+    json_object_put(o);
+    list = all_persons(etag, sizeof etag);
+    ck_assert_uint_eq(json_object_array_length(list), n + 1);
+    ck_assert_ptr_nonnull(find_person(list, posted));
+    json_object_put(list);
+    ck_assert_str_ne(etag, before);
+    ck_assert_int_eq(get_if_none_match("/api/persons", before), 200);
+    snprintf(before, sizeof before, "%s", etag);
+
+    /* INSERT in SQL */
+    PGconn *db = itest_db();
+    long long inserted =
+        itest_db_value(db,
+                       "INSERT INTO person (first_name, last_name, company_name)"
+                       " VALUES ('Edsger', 'Dijkstra', 'Cache Tests') RETURNING id",
+                       0, NULL);
+    list = all_persons(etag, sizeof etag);
+    ck_assert_uint_eq(json_object_array_length(list), n + 2);
+    json_object *p = find_person(list, inserted);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(str_of(p, "last_name"), "Dijkstra");
+    json_object_put(list);
+    ck_assert_str_ne(etag, before);
+    snprintf(before, sizeof before, "%s", etag);
+
+    /* UPDATE in SQL */
+    char id[24];
+    snprintf(id, sizeof id, "%lld", inserted);
+    const char *params[] = {id};
+    itest_db_exec(db, "UPDATE person SET first_name = 'Ed' WHERE id = $1::int", 1, params);
+    list = all_persons(etag, sizeof etag);
+    ck_assert_str_eq(str_of(find_person(list, inserted), "first_name"), "Ed");
+    json_object_put(list);
+    ck_assert_str_ne(etag, before);
+    ck_assert_int_eq(get_if_none_match("/api/persons", etag), 304);
+
+    /* DELETE in SQL: back to the list of the start, byte for byte (same ETag) */
+    itest_db_exec(db, "DELETE FROM person WHERE company_name = 'Cache Tests'", 0, NULL);
+    PQfinish(db);
+    list = all_persons(etag, sizeof etag);
+    ck_assert_uint_eq(json_object_array_length(list), n);
+    ck_assert_ptr_null(find_person(list, posted));
+    ck_assert_ptr_null(find_person(list, inserted));
+    json_object_put(list);
+    ck_assert_str_eq(etag, start);
+}
+END_TEST
+
 START_TEST(posting_a_ping_here_is_redirected_to_ingest)
 {
     struct httpc_response r;
@@ -535,6 +638,7 @@ int main(void)
     tcase_add_test(tc, creating_people);
     tcase_add_test(tc, cors_preflight_is_answered);
     tcase_add_test(tc, pages_and_etags);
+    tcase_add_test(tc, list_of_people_follows_every_change);
     tcase_add_test(tc, posting_a_ping_here_is_redirected_to_ingest);
     tcase_add_test(tc, every_documented_route_answers_as_documented);
     tcase_add_test(tc, seed_connections_are_what_the_geometry_says);

@@ -136,8 +136,9 @@ static int run_migrate(const char *dir, char *out, size_t size)
 START_TEST(tables_exist)
 {
     PGconn *conn = connect_db();
-    const char *tables[] = {"person", "location", "connection", "connector_backfill",
-                            "schema_migrations"};
+    const char *tables[] = {
+        "person",        "location", "connection", "connector_backfill", "schema_migrations",
+        "person_version"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         const char *p[] = {tables[i]};
         long n = query_long(conn,
@@ -277,6 +278,34 @@ START_TEST(sequences_are_past_the_seed_ids)
 }
 END_TEST
 
+/* udc-api keeps its list of people until person_version moves: every kind of change of
+ * person must move it, once per statement, and reads must not. */
+START_TEST(person_version_moves_with_every_change_of_person)
+{
+    PGconn *conn = connect_db();
+    const char *version = "SELECT version FROM person_version";
+    ck_assert_int_eq(query_long(conn, "SELECT count(*) FROM person_version", 0, NULL), 1);
+    PQclear(query(conn, "BEGIN", 0, NULL));
+    long v = query_long(conn, version, 0, NULL);
+    PQclear(query(conn, "SELECT * FROM person", 0, NULL));
+    ck_assert_int_eq(query_long(conn, version, 0, NULL), v);
+    PQclear(query(conn,
+                  "INSERT INTO person (first_name, last_name, company_name) "
+                  "VALUES ('Ver', 'One', 'Schema Tests'), ('Ver', 'Two', 'Schema Tests')",
+                  0, NULL));
+    ck_assert_int_eq(query_long(conn, version, 0, NULL), v + 1);
+    PQclear(query(conn, "UPDATE person SET last_name = 'Three' WHERE first_name = 'Ver'", 0, NULL));
+    ck_assert_int_eq(query_long(conn, version, 0, NULL), v + 2);
+    PQclear(query(conn, "DELETE FROM person WHERE first_name = 'Ver'", 0, NULL));
+    ck_assert_int_eq(query_long(conn, version, 0, NULL), v + 3);
+    PQclear(query(conn, "TRUNCATE person CASCADE", 0, NULL));
+    ck_assert_int_eq(query_long(conn, version, 0, NULL), v + 4);
+    PQclear(query(conn, "ROLLBACK", 0, NULL));
+    ck_assert_int_eq(query_long(conn, version, 0, NULL), v); /* moves only with a commit */
+    PQfinish(conn);
+}
+END_TEST
+
 START_TEST(duplicate_event_id_is_rejected)
 {
     PGconn *conn = connect_db();
@@ -316,7 +345,7 @@ START_TEST(migrate_again_applies_nothing)
     PGresult *res = query(conn, state, 0, NULL);
     snprintf(before, sizeof before, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    ck_assert_int_ge(atoi(before), 5);
+    ck_assert_int_ge(atoi(before), 6);
     for (int run = 0; run < 2; run++) {
         ck_assert_msg(run_migrate(NULL, out, sizeof out) == 0, "migrate failed: %s", out);
         ck_assert_msg(strstr(out, "applied ") == NULL, "applied something: %s", out);
@@ -418,6 +447,7 @@ int main(void)
     tcase_add_test(tc, seed_people_are_loaded_with_their_ids);
     tcase_add_test(tc, seed_locations_match_the_csv);
     tcase_add_test(tc, sequences_are_past_the_seed_ids);
+    tcase_add_test(tc, person_version_moves_with_every_change_of_person);
     tcase_add_test(tc, duplicate_event_id_is_rejected);
     tcase_add_test(tc, connection_rejects_a_pair_of_one_person);
     tcase_add_test(tc, migrate_again_applies_nothing);

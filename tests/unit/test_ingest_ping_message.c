@@ -48,9 +48,14 @@ static void assert_same_message(const struct udc_location *loc)
 
 START_TEST(usual_coordinates_read_back_exactly)
 {
-    const double values[][2] = {{37.5521405, -122.2934364}, {0.5, -0.25},   {-90, 180},
-                                {0, -0.0},                  {12, 1e-9},     {35.0585, -106.572},
-                                {-33.8688197, 151.2092955}, {89.999999999, -179.123456789}};
+    const double values[][2] = {{37.5521405, -122.2934364},
+                                {0.5, -0.25},
+                                {-90, 180},
+                                {0, -0.0},
+                                {12, 1e-9},
+                                {35.0585, -106.572},
+                                {-33.8688197, 151.2092955},
+                                {89.999999999, -179.123456789}};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         struct udc_location loc = ping(values[i][0], values[i][1]);
         assert_same_message(&loc);

@@ -71,6 +71,11 @@ struct udc_http_options {
     unsigned drain_timeout_ms;     /* udc_http_stop: wait for in-flight requests; 0 → 5000 */
     struct udc_metrics *metrics;   /* request counters go here; NULL → udc_metrics_default() */
     unsigned connection_limit;     /* per listen address; 0 → libmicrohttpd's default */
+    /* libmicrohttpd's buffer per connection (request line, headers, body chunks, response
+     * headers); 0 → its default of 32 KiB. It is zeroed after every request, so a daemon of
+     * small requests at high rates saves CPU with a smaller one (requests whose headers do
+     * not fit are refused by libmicrohttpd). */
+    size_t connection_memory;
 };
 
 /* Returns NULL with a message in err when the options are invalid or memory runs out. */

@@ -478,10 +478,13 @@ static int start_listener(struct udc_http_server *s, struct http_listener *l, ch
     l->port = socket_port(fd);
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    struct MHD_OptionItem pool[] = {
-        {MHD_OPTION_THREAD_POOL_SIZE, s->opts.threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    struct MHD_OptionItem extra[3], *o = extra;
+    if (s->opts.threads > 1)
+        *o++ = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->opts.threads, NULL};
+    if (s->opts.connection_memory > 0)
+        *o++ = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                       (intptr_t)s->opts.connection_memory, NULL};
+    *o = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     l->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_TIMEOUT, s->opts.connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
@@ -489,7 +492,7 @@ static int start_listener(struct udc_http_server *s, struct http_listener *l, ch
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_CONNECTION_LIMIT,
         s->opts.connection_limit ? s->opts.connection_limit : (unsigned)FD_SETSIZE * 4,
-        MHD_OPTION_ARRAY, s->opts.threads > 1 ? pool : pool + 1, MHD_OPTION_END);
+        MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     if (l->daemon == NULL) {
         close(fd);
         set_err(err, errlen, "http: cannot start server on \"%s\"%s", l->address, "");

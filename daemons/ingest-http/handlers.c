@@ -11,6 +11,7 @@
 #include "location_json.h"
 #include "log.h"
 #include "metrics.h"
+#include "ping_message.h"
 #include "uuid.h"
 
 #define SOURCE_MOBILE "mobile"
@@ -206,7 +207,7 @@ static int post_location(struct udc_http_request *req, void *userdata)
         return respond_invalid(req, 400, &err);
 
     char message[UDC_LOCATION_JSON_MAX];
-    int n = udc_location_to_json_buf(&loc, message, sizeof message);
+    int n = ping_message_format(&loc, message, sizeof message);
     struct single_ctx *c = calloc(1, sizeof *c);
     if (n < 0 || !c) {
         free(c);

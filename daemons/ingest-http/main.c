@@ -32,6 +32,9 @@ static struct udc_http_server *start_http(struct ingest *in)
         .body_max = (size_t)c->body_max,
         .connection_timeout_s = (unsigned)c->connection_timeout_s,
         .cors = true,
+        /* Pings are small: 8 KiB holds a phone's request and our answer, and libmicrohttpd
+         * zeroes this buffer after every request (32 KiB by default). */
+        .connection_memory = 8192,
         /* Requests waiting for a confirm get it, or 503, within the confirm timeout. */
         .drain_timeout_ms = (unsigned)in->cfg->amqp.confirm_timeout_ms + 2000,
     };

@@ -40,8 +40,9 @@ int publisher_submit(struct publisher *p, const char *body, size_t len, const ch
 
 /* Like publisher_submit for ONE ping (a location JSON object, message id = its event id),
  * which the publisher may send inside a {"locations": [...]} message together with other
- * pings queued at the same moment; done() still comes only after the broker confirmed the
- * message that carried it. Any thread. */
+ * pings; under load a ping may wait in the queue for the confirm of an earlier message of
+ * pings, so that the next message carries many. done() still comes only after the broker
+ * confirmed the message that carried it. Any thread. */
 int publisher_submit_ping(struct publisher *p, const char *ping, size_t len, const char *event_id,
                           publish_done_fn done, void *ctx);
 

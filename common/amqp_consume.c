@@ -52,6 +52,25 @@ int udc_amqp_consume(struct udc_amqp *c, const char *queue, uint16_t prefetch)
     return 0;
 }
 
+int udc_amqp_set_prefetch(struct udc_amqp *c, uint16_t prefetch)
+{
+    c->prefetch = prefetch;
+    if (c->conn == NULL || c->consumer_tag[0] == '\0')
+        return 0;
+    amqp_basic_qos(c->conn, UDC_AMQP_CHANNEL, 0, prefetch, 0);
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(c->conn);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        udc_amqp_rpc_failed_(c, r, UDC_AMQP_CHANNEL, "basic.qos", NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+uint16_t udc_amqp_prefetch(const struct udc_amqp *c)
+{
+    return c->prefetch;
+}
+
 int udc_amqp_cancel(struct udc_amqp *c)
 {
     char tag[UDC_AMQP_SHORTSTR];

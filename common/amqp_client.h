@@ -173,9 +173,11 @@ uint64_t udc_amqp_oldest_unconfirmed_ms(const struct udc_amqp *c);
 /* basic.qos(prefetch) + basic.consume(queue, manual ack) on channel 1. Remembered: after a
  * reconnect udc_amqp_ensure() consumes again. One consumer per connection. */
 int udc_amqp_consume(struct udc_amqp *c, const char *queue, uint16_t prefetch);
-/* Change the consumer's prefetch (basic.qos again on channel 1; kept for reconnects). A
- * lower count stops new deliveries until fewer are unacked; deliveries in flight still come.
- * 0 or -1 (then the connection is closed). Without a consumer it only sets the count. */
+/* Change the consumer's prefetch (kept for reconnects): the consumer is cancelled and
+ * registered again with the new basic.qos, since a consumer keeps the prefetch it started
+ * with. Deliveries received before stay valid (ack them as usual) and do not count against
+ * the new limit. Three round trips to the broker: not for every message. 0, or -1 (then the
+ * connection is closed). Without a consumer it only sets the count. */
 int udc_amqp_set_prefetch(struct udc_amqp *c, uint16_t prefetch);
 uint16_t udc_amqp_prefetch(const struct udc_amqp *c);
 /* Stop deliveries (for draining); deliveries already received can still be acked. */

@@ -493,11 +493,13 @@ static void ack_confirmed(struct writer *w)
 }
 
 /* Lowers the prefetch when messages carry many pings, so that memory follows the pings in
- * hand; raises it back (up to writer.prefetch) for small ones. */
+ * hand; raises it back (up to writer.prefetch) for small ones. basic.qos is a round trip to
+ * the broker: it is re-sent only when the count is off by more than a factor of 2, and at
+ * most twice a second unless a sharp rise in message size makes it urgent. */
 static void adapt_prefetch(struct writer *w, size_t pings)
 {
     double avg = w->pings_per_message;
-    avg = avg <= 0 ? (double)pings : avg + ((double)pings - avg) / 8;
+    avg = avg <= 0 ? (double)pings : avg + ((double)pings - avg) / 16;
     w->pings_per_message = avg;
     double want = WRITER_PINGS_IN_HAND * (double)w->cfg->writer.batch_size / (avg < 1 ? 1 : avg);
     if (want > w->cfg->writer.prefetch)
@@ -505,10 +507,14 @@ static void adapt_prefetch(struct writer *w, size_t pings)
     if (want < 1)
         want = 1;
     double now = udc_amqp_prefetch(w->amqp);
-    if (want < now / 1.5 || want > now * 1.5) {
-        if (udc_amqp_set_prefetch(w->amqp, (uint16_t)want) != 0)
-            give_up_connection(w, "basic.qos failed");
-    }
+    uint64_t now_ms = udc_now_ms();
+    int urgent = want < now / 4;
+    if (!(want < now / 2 || want > now * 2) || (!urgent && now_ms - w->prefetch_set_ms < 500))
+        return;
+    w->prefetch_set_ms = now_ms;
+    udc_log_debug("prefetch", "messages=%d pings_per_message=%.1f", (int)want, avg);
+    if (udc_amqp_set_prefetch(w->amqp, (uint16_t)want) != 0)
+        give_up_connection(w, "basic.qos failed");
 }
 
 static void take_delivery(struct writer *w, struct udc_amqp_event *ev)

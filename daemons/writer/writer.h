@@ -76,7 +76,8 @@ struct writer {
     size_t sent_pings;        /* storable pings of the groups and of the job */
     double pings_per_message; /* running average, for the prefetch */
     int draining;
-    uint64_t trimmed_ms; /* last malloc_trim() */
+    uint64_t trimmed_ms;      /* last malloc_trim() */
+    uint64_t prefetch_set_ms; /* last basic.qos */
     struct writer_metrics m;
     int consuming;
     int reported_state;   /* last STATUS= sent: amqp_up * 2 + db_up, -1 none */

@@ -163,6 +163,9 @@ int udc_amqp_check_queue(struct udc_amqp *c, const char *name, uint32_t *message
  * open, or the connection broke: then it is closed). */
 int udc_amqp_publish(struct udc_amqp *c, const char *exchange, const char *routing_key,
                      const struct udc_amqp_message *msg, uint64_t *seq_out);
+/* The highest seq S such that every publish with seq <= S has had its confirm (ack or nack)
+ * on this connection; 0 when none has. */
+uint64_t udc_amqp_confirmed_through(const struct udc_amqp *c);
 /* Publishes waiting for their confirm, and how long the oldest has waited (0 if none). */
 uint64_t udc_amqp_unconfirmed(const struct udc_amqp *c);
 uint64_t udc_amqp_oldest_unconfirmed_ms(const struct udc_amqp *c);
@@ -170,6 +173,13 @@ uint64_t udc_amqp_oldest_unconfirmed_ms(const struct udc_amqp *c);
 /* basic.qos(prefetch) + basic.consume(queue, manual ack) on channel 1. Remembered: after a
  * reconnect udc_amqp_ensure() consumes again. One consumer per connection. */
 int udc_amqp_consume(struct udc_amqp *c, const char *queue, uint16_t prefetch);
+/* Change the consumer's prefetch (kept for reconnects): the consumer is cancelled and
+ * registered again with the new basic.qos, since a consumer keeps the prefetch it started
+ * with. Deliveries received before stay valid (ack them as usual) and do not count against
+ * the new limit. Three round trips to the broker: not for every message. 0, or -1 (then the
+ * connection is closed). Without a consumer it only sets the count. */
+int udc_amqp_set_prefetch(struct udc_amqp *c, uint16_t prefetch);
+uint16_t udc_amqp_prefetch(const struct udc_amqp *c);
 /* Stop deliveries (for draining); deliveries already received can still be acked. */
 int udc_amqp_cancel(struct udc_amqp *c);
 /* Ack/nack a delivery tag of the current connection; a tag never delivered is refused

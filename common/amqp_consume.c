@@ -52,6 +52,36 @@ int udc_amqp_consume(struct udc_amqp *c, const char *queue, uint16_t prefetch)
     return 0;
 }
 
+int udc_amqp_set_prefetch(struct udc_amqp *c, uint16_t prefetch)
+{
+    char err[300];
+
+    c->prefetch = prefetch;
+    if (c->conn == NULL || c->consumer_tag[0] == '\0')
+        return 0;
+    /* A consumer keeps the prefetch it was created with (basic.qos with global=false only
+     * applies to later consumers, and quorum queues refuse global=true): consume anew.
+     * Deliveries of the old consumer stay unacked on the channel and are acked as usual. */
+    amqp_basic_cancel(c->conn, UDC_AMQP_CHANNEL, amqp_cstring_bytes(c->consumer_tag));
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(c->conn);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        udc_amqp_rpc_failed_(c, r, UDC_AMQP_CHANNEL, "basic.cancel", NULL, 0);
+        return -1;
+    }
+    c->consumer_tag[0] = '\0';
+    if (udc_amqp_start_consumer_(c, err, sizeof err) != 0) {
+        if (c->conn != NULL)
+            udc_amqp_drop_(c, err, 1);
+        return -1;
+    }
+    return 0;
+}
+
+uint16_t udc_amqp_prefetch(const struct udc_amqp *c)
+{
+    return c->prefetch;
+}
+
 int udc_amqp_cancel(struct udc_amqp *c)
 {
     char tag[UDC_AMQP_SHORTSTR];

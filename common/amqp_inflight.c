@@ -132,3 +132,11 @@ uint64_t udc_amqp_oldest_unconfirmed_ms(const struct udc_amqp *c)
     uint64_t now = udc_now_ms();
     return now > sent ? now - sent : 0;
 }
+
+uint64_t udc_amqp_confirmed_through(const struct udc_amqp *c)
+{
+    /* The head is never a done entry: everything before it has been confirmed. */
+    if (c->ring.count > 0)
+        return c->ring.first_seq - 1;
+    return c->next_seq > 0 ? c->next_seq - 1 : 0;
+}

@@ -91,6 +91,19 @@ void udc_db_disconnect(struct udc_db *db);
 PGresult *udc_db_exec_prepared(struct udc_db *db, const char *name, int nparams,
                                const char *const *values, const int *lengths, const int *formats,
                                int expect, char *err, size_t errlen);
+/* The same without waiting: send, then call udc_db_poll_result() whenever udc_db_socket()
+ * is readable (or at any time) until it returns <= 0. One statement at a time; no other
+ * call may run on the connection meanwhile. 0 sent, or -1 with the error. */
+int udc_db_send_prepared(struct udc_db *db, const char *name, int nparams,
+                         const char *const *values, char *err, size_t errlen);
+/* 1: not finished yet. 0: *out is the result (status expect; caller PQclear()s it).
+ * -1: failed (classified as for udc_db_exec_prepared). Never blocks for long: it reads what
+ * has arrived. */
+int udc_db_poll_result(struct udc_db *db, int expect, PGresult **out, char *err, size_t errlen);
+/* 1 while a sent statement's result has not been read. */
+int udc_db_in_flight(const struct udc_db *db);
+/* The connection's socket, -1 when not connected. */
+int udc_db_socket(const struct udc_db *db);
 /* Parameterless commands only (BEGIN, COMMIT, SET ...): 0 or -1. */
 int udc_db_exec(struct udc_db *db, const char *sql, char *err, size_t errlen);
 

@@ -397,6 +397,7 @@ PGconn *udc_db_conn(struct udc_db *db)
 void udc_db_disconnect(struct udc_db *db)
 {
     udc_db_copy_reset(db);
+    db->in_flight = 0;
     if (db->conn)
         PQfinish(db->conn);
     db->conn = NULL;
@@ -548,6 +549,11 @@ static int check_usable(struct udc_db *db, char *err, size_t errlen)
         udc_db_fail_msg(db, UDC_DB_ERR_STATEMENT, "COPY in progress", err, errlen);
         return -1;
     }
+    if (db->in_flight) {
+        udc_db_fail_msg(db, UDC_DB_ERR_STATEMENT, "a sent statement's result is not read yet", err,
+                        errlen);
+        return -1;
+    }
     return 0;
 }
 
@@ -581,6 +587,64 @@ PGresult *udc_db_exec_prepared(struct udc_db *db, const char *name, int nparams,
     udc_db_fail(db, res, name, err, errlen);
     PQclear(res);
     return NULL;
+}
+
+int udc_db_send_prepared(struct udc_db *db, const char *name, int nparams,
+                         const char *const *values, char *err, size_t errlen)
+{
+    if (check_usable(db, err, errlen) != 0)
+        return -1;
+    const struct udc_db_statement *s = find_statement(db, name);
+    if (!s || s->nparams != nparams) {
+        udc_db_fail_msg(db, UDC_DB_ERR_STATEMENT, "no such statement, or wrong parameters", err,
+                        errlen);
+        return -1;
+    }
+    if (!PQsendQueryPrepared(db->conn, name, nparams, values, NULL, NULL, 0)) {
+        udc_db_fail(db, NULL, name, err, errlen);
+        return -1;
+    }
+    db->in_flight = 1;
+    return 0;
+}
+
+int udc_db_in_flight(const struct udc_db *db)
+{
+    return db->in_flight;
+}
+
+int udc_db_socket(const struct udc_db *db)
+{
+    return db->conn ? PQsocket(db->conn) : -1;
+}
+
+int udc_db_poll_result(struct udc_db *db, int expect, PGresult **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!db->in_flight || !db->conn) {
+        db->in_flight = 0;
+        udc_db_fail_msg(db, UDC_DB_ERR_CONNECTION, "no statement in flight", err, errlen);
+        return -1;
+    }
+    if (!PQconsumeInput(db->conn)) {
+        db->in_flight = 0;
+        udc_db_fail(db, NULL, "reading a result", err, errlen);
+        return -1;
+    }
+    if (PQisBusy(db->conn))
+        return 1;
+    PGresult *res = PQgetResult(db->conn), *more;
+    while ((more = PQgetResult(db->conn)) != NULL) /* the end of this statement's results */
+        PQclear(more);
+    db->in_flight = 0;
+    if (res && PQresultStatus(res) == (ExecStatusType)expect) {
+        udc_db_clear_error(db);
+        *out = res;
+        return 0;
+    }
+    udc_db_fail(db, res, "statement", err, errlen);
+    PQclear(res);
+    return -1;
 }
 
 /* Run a parameterless command; returns the result for callers that inspect it. */

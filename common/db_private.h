@@ -33,6 +33,9 @@ struct udc_db {
     char sqlstate[6];
     char errmsg[UDC_DB_ERRLEN];
 
+    /* A statement sent with udc_db_send_prepared() whose result is not read yet. */
+    int in_flight;
+
     /* COPY in progress: rows are escaped into this buffer and sent in chunks. */
     int in_copy;
     char *copy_buf;

@@ -2,11 +2,13 @@
  *
  * One round trip per batch: the pings travel as six parallel arrays, unnest() turns them
  * back into rows, and a single statement inserts the new ones and reports every ping's row
- * id. Arrays instead of COPY keep the statement prepared and the batch one statement.
+ * id. Arrays instead of COPY keep the statement prepared and the batch one statement, which
+ * is its own transaction (no BEGIN/COMMIT round trips), and can be sent without waiting.
  */
 #include "store.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,8 +201,8 @@ static int forget_repeated_inserts(struct store_result *results, size_t n)
     return 0;
 }
 
-static enum store_status run_store(struct udc_db *db, const struct udc_location *items, size_t n,
-                                   struct store_result *results, char *err, size_t errlen)
+enum store_status store_send(struct udc_db *db, const struct udc_location *items, size_t n,
+                             char *err, size_t errlen)
 {
     struct text arrays[6] = {{0}};
     enum store_status status = STORE_OK;
@@ -213,12 +215,19 @@ static enum store_status run_store(struct udc_db *db, const struct udc_location 
     const char *values[6];
     for (int a = 0; a < 6; a++)
         values[a] = arrays[a].buf;
-    PGresult *res =
-        udc_db_exec_prepared(db, STMT_STORE, 6, values, NULL, NULL, PGRES_TUPLES_OK, err, errlen);
-    if (!res) {
+    if (udc_db_send_prepared(db, STMT_STORE, 6, values, err, errlen) != 0)
         status = failure_status(db);
-        goto out;
-    }
+out:
+    for (int a = 0; a < 6; a++)
+        free(arrays[a].buf);
+    return status;
+}
+
+static enum store_status read_results(struct udc_db *db, PGresult *res,
+                                      const struct udc_location *items, size_t n,
+                                      struct store_result *results, char *err, size_t errlen)
+{
+    memset(results, 0, n * sizeof *results);
     for (int r = 0; r < PQntuples(res) && (size_t)r < n; r++) {
         size_t idx = (size_t)strtoull(PQgetvalue(res, r, 0), NULL, 10) - 1;
         if (idx >= n)
@@ -228,33 +237,40 @@ static enum store_status run_store(struct udc_db *db, const struct udc_location 
         results[idx].row_id = PQgetisnull(res, r, 1) ? 0 : strtoll(PQgetvalue(res, r, 1), NULL, 10);
         results[idx].inserted = PQgetvalue(res, r, 3)[0] == 't';
     }
-    PQclear(res);
     if (forget_repeated_inserts(results, n) != 0) {
         snprintf(err, errlen, "out of memory");
-        status = STORE_DB_DOWN;
-        goto out;
+        return STORE_DB_DOWN;
     }
-    status = lookup_missing(db, items, n, results, err, errlen);
-out:
-    for (int a = 0; a < 6; a++)
-        free(arrays[a].buf);
-    return status;
+    /* The insert has committed (it is its own transaction): a lookup now sees every row that
+     * conflicted with it. */
+    return lookup_missing(db, items, n, results, err, errlen);
+}
+
+int store_poll(struct udc_db *db, const struct udc_location *items, size_t n,
+               struct store_result *results, enum store_status *status, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc = udc_db_poll_result(db, PGRES_TUPLES_OK, &res, err, errlen);
+    if (rc > 0)
+        return 1;
+    if (rc < 0) {
+        *status = failure_status(db);
+        return 0;
+    }
+    *status = read_results(db, res, items, n, results, err, errlen);
+    PQclear(res);
+    return 0;
 }
 
 enum store_status store_batch(struct udc_db *db, const struct udc_location *items, size_t n,
                               struct store_result *results, char *err, size_t errlen)
 {
-    char ignored[256];
-
-    memset(results, 0, n * sizeof *results);
-    if (udc_db_begin(db, err, errlen) != 0)
-        return STORE_DB_DOWN;
-    enum store_status status = run_store(db, items, n, results, err, errlen);
-    if (status != STORE_OK) {
-        udc_db_rollback(db, ignored, sizeof ignored);
+    enum store_status status = store_send(db, items, n, err, errlen);
+    if (status != STORE_OK)
         return status;
+    while (store_poll(db, items, n, results, &status, err, errlen) > 0) {
+        struct pollfd p = {.fd = udc_db_socket(db), .events = POLLIN};
+        poll(&p, 1, 1000);
     }
-    if (udc_db_commit(db, err, errlen) != 0)
-        return failure_status(db) == STORE_REJECTED ? STORE_REJECTED : STORE_DB_DOWN;
-    return STORE_OK;
+    return status;
 }

@@ -36,8 +36,18 @@ extern const struct udc_db_statement store_statements[];
 extern const size_t store_statement_count;
 
 /* Inserts n pings in one transaction; results[i] for items[i]. On STORE_OK the transaction
- * is committed. Otherwise it is rolled back and err says why. */
+ * is committed. Otherwise it is rolled back and err says why. Waits for the outcome. */
 enum store_status store_batch(struct udc_db *db, const struct udc_location *items, size_t n,
                               struct store_result *results, char *err, size_t errlen);
+
+/* The same in two halves, so that the caller can work while the database does:
+ * store_send() sends the statement (STORE_OK, or the failure). Then store_poll() whenever
+ * udc_db_socket() is readable: 1 while the statement runs; 0 when done, with *status and
+ * (on STORE_OK, the rows committed) results[i] for items[i]. items must stay as they were
+ * in between. */
+enum store_status store_send(struct udc_db *db, const struct udc_location *items, size_t n,
+                             char *err, size_t errlen);
+int store_poll(struct udc_db *db, const struct udc_location *items, size_t n,
+               struct store_result *results, enum store_status *status, char *err, size_t errlen);
 
 #endif

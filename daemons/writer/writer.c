@@ -1,6 +1,7 @@
 /* writer.c — see writer.h. */
 #include "writer.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +60,22 @@ int writer_init(struct writer *w, struct udc_daemon *daemon)
     return 0;
 }
 
+static void job_free(struct store_job *job)
+{
+    free(job->items);
+    free(job->results);
+    job->items = NULL;
+    job->results = NULL;
+    job->total = 0;
+    job->deliveries = 0;
+}
+
 void writer_free(struct writer *w)
 {
     batch_free(&w->batch);
+    job_free(&w->job);
+    free(w->groups);
+    w->groups = NULL;
     udc_amqp_free(w->amqp);
     udc_db_free(w->db);
     w->amqp = NULL;
@@ -82,13 +96,22 @@ int writer_ready(struct writer *w, char *reason, size_t len)
 }
 
 /* The broker connection is gone (or we give it up): every delivery in hand will come
- * again, so forget them without acking. */
+ * again, so forget them without acking. A statement in flight still finishes; its outcome
+ * is ignored. */
 static void drop_batch(struct writer *w, const char *why)
 {
     if (w->batch.count)
         udc_log_warn("batch left to redelivery", "deliveries=%zu reason=\"%s\"", w->batch.count,
                      why);
     batch_clear(&w->batch);
+    if (w->job.running)
+        w->job.discard = 1;
+    else
+        job_free(&w->job);
+    w->job.deliveries = 0;
+    w->ngroups = 0;
+    w->held = 0;
+    w->sent_pings = 0;
     w->consuming = 0;
 }
 
@@ -97,6 +120,16 @@ static void give_up_connection(struct writer *w, const char *why)
     udc_amqp_close(w->amqp);
     atomic_store(&w->amqp_up, 0);
     drop_batch(w, why);
+}
+
+/* Until the first messages tell their size, a prefetch that large messages cannot turn into
+ * a burst of memory; adapt_prefetch() raises it at once for single pings. */
+static uint16_t initial_prefetch(const struct writer *w)
+{
+    int prefetch = w->cfg->writer.prefetch;
+    if (w->pings_per_message <= 0 && prefetch > 64)
+        prefetch = 64;
+    return (uint16_t)prefetch;
 }
 
 static int ensure_broker(struct writer *w)
@@ -118,7 +151,7 @@ static int ensure_broker(struct writer *w)
             give_up_connection(w, "topology missing");
             return -1;
         }
-        if (udc_amqp_consume(w->amqp, WRITER_QUEUE, (uint16_t)w->cfg->writer.prefetch) != 0) {
+        if (udc_amqp_consume(w->amqp, WRITER_QUEUE, initial_prefetch(w)) != 0) {
             give_up_connection(w, "consume failed");
             return -1;
         }
@@ -133,51 +166,6 @@ static int ensure_database(struct writer *w)
     int ok = udc_db_ensure(w->db) == 0;
     atomic_store(&w->db_up, ok);
     return ok ? 0 : -1;
-}
-
-static int batch_due(const struct writer *w, uint64_t now_ms)
-{
-    const struct batch *b = &w->batch;
-    if (b->count == 0 || now_ms < w->retry_at_ms)
-        return 0;
-    if (b->ping_count >= (size_t)w->cfg->writer.batch_size ||
-        b->count >= (size_t)w->cfg->writer.prefetch)
-        return 1;
-    return now_ms - b->items[0].received_ms >= (uint64_t)w->cfg->writer.batch_wait_ms;
-}
-
-static void take_delivery(struct writer *w, struct udc_amqp_event *ev)
-{
-    if (batch_add(&w->batch, ev, udc_wall_us(), udc_now_ms()) != 0)
-        give_up_connection(w, "out of memory");
-}
-
-/* Handles one broker event while waiting; confirms are counted into *acked / *failed. */
-static int handle_event(struct writer *w, struct udc_amqp_event *ev, uint64_t *confirmed_upto,
-                        int *failed)
-{
-    switch (ev->type) {
-    case UDC_AMQP_DELIVERY:
-        take_delivery(w, ev);
-        break;
-    case UDC_AMQP_CONFIRM_ACK:
-        if (ev->seq > *confirmed_upto)
-            *confirmed_upto = ev->seq; /* acks of one channel cover earlier seqs in time */
-        break;
-    case UDC_AMQP_CONFIRM_NACK:
-    case UDC_AMQP_RETURN:
-        *failed = 1;
-        break;
-    case UDC_AMQP_CLOSED:
-        atomic_store(&w->amqp_up, 0);
-        drop_batch(w, ev->reason);
-        udc_amqp_event_release(ev);
-        return -1;
-    case UDC_AMQP_TIMEOUT:
-        break;
-    }
-    udc_amqp_event_release(ev);
-    return 0;
 }
 
 /* One delivery in its own transaction (after the database refused a whole batch): a refusal
@@ -218,64 +206,6 @@ out:
     return rc;
 }
 
-/* Stores the valid pings of the first n deliveries in one transaction; falls back to one
- * transaction per delivery when the database refuses the batch, so one bad message cannot
- * hold up the rest. -1: the database is unavailable, keep everything for later. */
-static int store_deliveries(struct writer *w, size_t n)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += delivery_storable(&w->batch.items[i]);
-    if (total == 0)
-        return 0;
-
-    struct udc_location *items = malloc(total * sizeof *items);
-    struct store_result *results = malloc(total * sizeof *results);
-    int rc = -1;
-    if (!items || !results)
-        goto out;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct delivery *d = &w->batch.items[i];
-        for (size_t j = 0; d->results && j < d->pings.count; j++)
-            if (d->pings.valid[j])
-                items[k++] = d->pings.items[j];
-    }
-
-    char err[512];
-    uint64_t started = udc_now_us();
-    enum store_status st = store_batch(w->db, items, total, results, err, sizeof err);
-    if (st == STORE_REJECTED) {
-        udc_log_warn("database refused a batch; storing its messages one by one", "error=\"%s\"",
-                     err);
-        udc_counter_inc(w->m.db_errors, (const char *[]){"refused"}, 1);
-        rc = 0;
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc = store_one_delivery(w, &w->batch.items[i]);
-        goto out;
-    }
-    if (st == STORE_DB_DOWN) {
-        udc_log_warn("batch not stored; will retry", "pings=%zu error=\"%s\"", total, err);
-        udc_counter_inc(w->m.db_errors, (const char *[]){"unavailable"}, 1);
-        atomic_store(&w->db_up, udc_db_is_ok(w->db));
-        goto out;
-    }
-    udc_histogram_observe(w->m.commit_seconds, NULL, (double)(udc_now_us() - started) / 1e6);
-    udc_histogram_observe(w->m.batch_size, NULL, (double)total);
-    k = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct delivery *d = &w->batch.items[i];
-        for (size_t j = 0; d->results && j < d->pings.count; j++)
-            if (d->pings.valid[j])
-                d->results[j] = results[k++];
-    }
-    rc = 0;
-out:
-    free(items);
-    free(results);
-    return rc;
-}
-
 /* Why a delivery goes to udc.dead, or NULL. Fills the unknown-person reason from results. */
 static const char *dead_letter_reason(struct delivery *d, const char **label)
 {
@@ -300,14 +230,14 @@ static const char *dead_letter_reason(struct delivery *d, const char **label)
     return used ? d->reason : NULL;
 }
 
-/* Publishes location.stored for the stored pings and the dead letters of the first n
- * deliveries. Returns the number of publishes, -1 when the connection broke. */
-static int publish_outcomes(struct writer *w, size_t n, uint64_t *last_seq)
+/* Publishes location.stored for the stored pings and the dead letters of deliveries
+ * first..first+n-1. Returns the number of publishes, -1 when the connection broke. */
+static int publish_outcomes(struct writer *w, size_t first, size_t n, uint64_t *last_seq)
 {
     int published = 0;
     struct stored_event ev;
     stored_event_init(&ev);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = first; i < first + n; i++) {
         struct delivery *d = &w->batch.items[i];
         for (size_t j = 0; d->results && j < d->pings.count; j++) {
             if (!d->pings.valid[j] || d->results[j].verdict != STORE_STORED)
@@ -343,33 +273,6 @@ broken:
     return -1;
 }
 
-/* Waits until every publish up to last_seq is confirmed. Deliveries that arrive meanwhile
- * join the batch behind the ones being flushed. 0 confirmed; -1 failed (connection given up
- * or dropped: everything in hand will be redelivered). */
-static int await_confirms(struct writer *w, uint64_t last_seq)
-{
-    uint64_t confirmed = 0;
-    int failed = 0;
-    uint64_t deadline = udc_now_ms() + (uint64_t)w->cfg->amqp.confirm_timeout_ms;
-    while (confirmed < last_seq && !failed) {
-        if (udc_now_ms() > deadline) {
-            give_up_connection(w, "confirm timeout");
-            return -1;
-        }
-        struct udc_amqp_event ev;
-        udc_amqp_poll(w->amqp, 100, &ev);
-        if (handle_event(w, &ev, &confirmed, &failed) != 0)
-            return -1;
-    }
-    if (failed) {
-        /* A nack or return means the broker did not take an event: start over from the
-         * redelivery, which re-publishes everything (consumers are idempotent). */
-        give_up_connection(w, "publish refused by the broker");
-        return -1;
-    }
-    return 0;
-}
-
 static void observe_lag(struct writer *w, size_t n)
 {
     int64_t now_s = udc_wall_us() / 1000000;
@@ -380,99 +283,342 @@ static void observe_lag(struct writer *w, size_t n)
     }
 }
 
-/* How many leading deliveries make one transaction: whole messages up to batch_size pings
- * (at least one). While the writer stores, the broker keeps delivering up to the prefetch;
- * storing all of that at once would make transactions of up to prefetch × pings per message
- * rows (200,000 with 100-ping messages) and hold every one of them until the commit. */
+/* Deliveries not yet in a published group or the statement in flight start here. */
+static size_t first_unsent(const struct writer *w)
+{
+    return w->held + w->job.deliveries;
+}
+
+/* How many deliveries from first_unsent make one transaction: whole messages up to
+ * batch_size pings (at least one). Larger transactions only hold more memory longer. */
 static size_t flush_count(const struct writer *w)
 {
     size_t pings = 0, n = 0, limit = (size_t)w->cfg->writer.batch_size;
-    while (n < w->batch.count) {
-        size_t more = delivery_storable(&w->batch.items[n]);
+    for (size_t i = first_unsent(w); i < w->batch.count; i++, n++) {
+        size_t more = delivery_storable(&w->batch.items[i]);
         if (n > 0 && pings + more > limit)
             break;
         pings += more;
-        n++;
     }
     return n;
 }
 
-/* Store, publish, confirm, ack — in that order — for the first deliveries in hand. */
-static void flush(struct writer *w)
+static int batch_due(const struct writer *w, uint64_t now_ms)
 {
-    size_t n = flush_count(w);
+    size_t first = first_unsent(w);
+    if (first >= w->batch.count || w->job.running || now_ms < w->retry_at_ms)
+        return 0;
+    if (w->draining)
+        return 1;
+    if (w->batch.ping_count - w->sent_pings >= (size_t)w->cfg->writer.batch_size ||
+        w->batch.count >= (size_t)udc_amqp_prefetch(w->amqp))
+        return 1;
+    return now_ms - w->batch.items[first].received_ms >= (uint64_t)w->cfg->writer.batch_wait_ms;
+}
+
+/* Sends the next transaction's statement, without waiting for it. */
+static void start_job(struct writer *w)
+{
+    struct store_job *job = &w->job;
+    size_t first = first_unsent(w), n = flush_count(w), total = 0;
     if (n == 0 || ensure_database(w) != 0)
         return;
-    if (store_deliveries(w, n) != 0) {
-        w->retry_at_ms = udc_now_ms() + 250; /* kept: retried shortly, or when the db is back */
+    for (size_t i = first; i < first + n; i++)
+        total += delivery_storable(&w->batch.items[i]);
+    job->deliveries = n;
+    job->total = total;
+    job->discard = 0;
+    if (total == 0)
+        return; /* nothing to store (invalid messages only): "done" at once */
+    job->items = malloc(total * sizeof *job->items);
+    job->results = malloc(total * sizeof *job->results);
+    if (!job->items || !job->results) {
+        job_free(job);
+        give_up_connection(w, "out of memory");
         return;
     }
+    size_t k = 0;
+    for (size_t i = first; i < first + n; i++) {
+        struct delivery *d = &w->batch.items[i];
+        for (size_t j = 0; d->results && j < d->pings.count; j++)
+            if (d->pings.valid[j])
+                job->items[k++] = d->pings.items[j];
+    }
+    char err[512];
+    job->started_us = udc_now_us();
+    enum store_status st = store_send(w->db, job->items, total, err, sizeof err);
+    if (st != STORE_OK) {
+        udc_log_warn("batch not sent; will retry", "pings=%zu error=\"%s\"", total, err);
+        udc_counter_inc(w->m.db_errors, (const char *[]){"unavailable"}, 1);
+        atomic_store(&w->db_up, udc_db_is_ok(w->db));
+        job_free(job);
+        w->retry_at_ms = udc_now_ms() + 250;
+        return;
+    }
+    job->running = 1;
+    w->sent_pings += total;
+}
+
+/* The statement failed: the database refused the data (one message at a time then, so one
+ * bad message cannot hold up the rest) or is unavailable (everything kept for a retry).
+ * 0 when the deliveries are now stored or refused, -1 when they wait for the retry. */
+static int recover_job(struct writer *w, enum store_status st, const char *err)
+{
+    size_t first = w->held;
+    if (st == STORE_REJECTED) {
+        udc_log_warn("database refused a batch; storing its messages one by one", "error=\"%s\"",
+                     err);
+        udc_counter_inc(w->m.db_errors, (const char *[]){"refused"}, 1);
+        int rc = 0;
+        for (size_t i = first; i < first + w->job.deliveries && rc == 0; i++)
+            rc = store_one_delivery(w, &w->batch.items[i]);
+        if (rc == 0)
+            return 0;
+    } else {
+        udc_log_warn("batch not stored; will retry", "pings=%zu error=\"%s\"", w->job.total, err);
+        udc_counter_inc(w->m.db_errors, (const char *[]){"unavailable"}, 1);
+    }
+    atomic_store(&w->db_up, udc_db_is_ok(w->db));
+    w->retry_at_ms = udc_now_ms() + 250; /* kept: retried shortly, or when the db is back */
+    return -1;
+}
+
+static void take_results(struct writer *w)
+{
+    struct store_job *job = &w->job;
+    size_t k = 0;
+    udc_histogram_observe(w->m.commit_seconds, NULL,
+                          (double)(udc_now_us() - job->started_us) / 1e6);
+    udc_histogram_observe(w->m.batch_size, NULL, (double)job->total);
+    for (size_t i = w->held; i < w->held + job->deliveries; i++) {
+        struct delivery *d = &w->batch.items[i];
+        for (size_t j = 0; d->results && j < d->pings.count; j++)
+            if (d->pings.valid[j])
+                d->results[j] = job->results[k++];
+    }
+}
+
+/* The statement in flight has finished with st: the batch becomes a published group. The
+ * next statement is sent before this batch's events, so the database works meanwhile. */
+static void finish_job(struct writer *w, enum store_status st, const char *err)
+{
+    struct store_job *job = &w->job;
+    w->sent_pings -= job->total;
+    if (st == STORE_OK)
+        take_results(w);
+    else if (recover_job(w, st, err) != 0) {
+        job_free(job);
+        return;
+    }
+    size_t first = w->held, n = job->deliveries, pings = 0;
+    job_free(job);
+    for (size_t i = first; i < first + n; i++)
+        pings += delivery_storable(&w->batch.items[i]);
+    w->held += n;
+    w->sent_pings += pings;
+    if (batch_due(w, udc_now_ms()))
+        start_job(w);
+    if (!udc_amqp_is_open(w->amqp))
+        return; /* given up meanwhile: everything was dropped */
+
     uint64_t last_seq = 0;
-    int published = publish_outcomes(w, n, &last_seq);
-    if (published < 0) {
+    if (publish_outcomes(w, first, n, &last_seq) < 0) {
         give_up_connection(w, "publish failed");
         return;
     }
-    if (published > 0 && await_confirms(w, last_seq) != 0)
+    if (w->ngroups == w->groups_cap) {
+        size_t cap = w->groups_cap ? w->groups_cap * 2 : 16;
+        struct published_group *grown = realloc(w->groups, cap * sizeof *grown);
+        if (!grown) {
+            give_up_connection(w, "out of memory");
+            return;
+        }
+        w->groups = grown;
+        w->groups_cap = cap;
+    }
+    w->groups[w->ngroups++] = (struct published_group){n, pings, last_seq, udc_now_ms()};
+}
+
+/* Reads the outcome of the statement in flight when it is there. */
+static void poll_job(struct writer *w)
+{
+    struct store_job *job = &w->job;
+    enum store_status st = STORE_OK;
+    char err[512] = "";
+    if (job->running) {
+        if (store_poll(w->db, job->items, job->total, job->results, &st, err, sizeof err) > 0)
+            return;
+        job->running = 0;
+        if (job->discard) {
+            job_free(job);
+            return;
+        }
+    } else if (job->deliveries == 0) {
+        return; /* no job */
+    }
+    finish_job(w, st, err);
+}
+
+/* Acks the deliveries of the leading groups whose events are all confirmed. */
+static void ack_confirmed(struct writer *w)
+{
+    uint64_t through = udc_amqp_confirmed_through(w->amqp);
+    size_t g = 0, n = 0, pings = 0;
+    while (g < w->ngroups && w->groups[g].last_seq <= through) {
+        n += w->groups[g].deliveries;
+        pings += w->groups[g].pings;
+        g++;
+    }
+    if (g < w->ngroups &&
+        udc_now_ms() - w->groups[g].published_ms > (uint64_t)w->cfg->amqp.confirm_timeout_ms) {
+        give_up_connection(w, "confirm timeout");
         return;
-    uint64_t last_tag = w->batch.items[n - 1].ev.delivery_tag;
-    if (udc_amqp_ack(w->amqp, last_tag, 1) != 0) {
+    }
+    if (n == 0)
+        return;
+    if (udc_amqp_ack(w->amqp, w->batch.items[n - 1].ev.delivery_tag, 1) != 0) {
         give_up_connection(w, "ack failed");
         return;
     }
     observe_lag(w, n);
     batch_drop_front(&w->batch, n);
+    w->held -= n;
+    w->sent_pings -= pings;
+    w->ngroups -= g;
+    memmove(w->groups, w->groups + g, w->ngroups * sizeof *w->groups);
+    if (w->batch.count == 0 && udc_now_ms() - w->trimmed_ms > 1000) {
+        malloc_trim(0); /* a burst of large messages is over: give the pages back */
+        w->trimmed_ms = udc_now_ms();
+    }
 }
 
-static void wait_a_little(int ms)
+/* Lowers the prefetch when messages carry many pings, so that memory follows the pings in
+ * hand; raises it back (up to writer.prefetch) for small ones. basic.qos is a round trip to
+ * the broker: it is re-sent only when the count is off by more than a factor of 2, and at
+ * most twice a second unless a sharp rise in message size makes it urgent. */
+static void adapt_prefetch(struct writer *w, size_t pings)
 {
-    struct pollfd p = {.fd = udc_service_wake_fd(), .events = POLLIN};
-    poll(&p, 1, ms);
+    double avg = w->pings_per_message;
+    avg = avg <= 0 ? (double)pings : avg + ((double)pings - avg) / 16;
+    w->pings_per_message = avg;
+    double want = WRITER_PINGS_IN_HAND * (double)w->cfg->writer.batch_size / (avg < 1 ? 1 : avg);
+    if (want > w->cfg->writer.prefetch)
+        want = w->cfg->writer.prefetch;
+    if (want < 1)
+        want = 1;
+    double now = udc_amqp_prefetch(w->amqp);
+    uint64_t now_ms = udc_now_ms();
+    int urgent = want < now / 4;
+    if (!(want < now / 2 || want > now * 2) || (!urgent && now_ms - w->prefetch_set_ms < 500))
+        return;
+    w->prefetch_set_ms = now_ms;
+    udc_log_debug("prefetch", "messages=%d pings_per_message=%.1f", (int)want, avg);
+    if (udc_amqp_set_prefetch(w->amqp, (uint16_t)want) != 0)
+        give_up_connection(w, "basic.qos failed");
+}
+
+static void take_delivery(struct writer *w, struct udc_amqp_event *ev)
+{
+    if (batch_add(&w->batch, ev, udc_wall_us(), udc_now_ms()) != 0) {
+        give_up_connection(w, "out of memory");
+        return;
+    }
+    const struct delivery *d = &w->batch.items[w->batch.count - 1];
+    adapt_prefetch(w, d->pings.count ? d->pings.count : 1);
+}
+
+/* Handles one broker event. -1 when the connection is gone (everything dropped). */
+static int handle_event(struct writer *w, struct udc_amqp_event *ev)
+{
+    int rc = 0;
+    switch (ev->type) {
+    case UDC_AMQP_DELIVERY:
+        take_delivery(w, ev);
+        rc = atomic_load(&w->amqp_up) ? 0 : -1;
+        break;
+    case UDC_AMQP_CONFIRM_ACK: /* counted by the client: udc_amqp_confirmed_through() */
+    case UDC_AMQP_TIMEOUT:
+        break;
+    case UDC_AMQP_CONFIRM_NACK:
+    case UDC_AMQP_RETURN:
+        /* The broker did not take an event: start over from the redelivery, which
+         * re-publishes everything (consumers are idempotent). */
+        give_up_connection(w, "publish refused by the broker");
+        rc = -1;
+        break;
+    case UDC_AMQP_CLOSED:
+        atomic_store(&w->amqp_up, 0);
+        drop_batch(w, ev->reason);
+        rc = -1;
+        break;
+    }
+    udc_amqp_event_release(ev);
+    return rc;
+}
+
+/* Sleeps until the broker, the database (statement in flight) or a signal has news. */
+static void wait_for_news(struct writer *w, int timeout_ms)
+{
+    struct pollfd p[3] = {{.fd = udc_service_wake_fd(), .events = POLLIN},
+                          {.fd = udc_amqp_fd(w->amqp), .events = POLLIN},
+                          {.fd = w->job.running ? udc_db_socket(w->db) : -1, .events = POLLIN}};
+    poll(p, 3, timeout_ms);
     udc_service_drain_wake_fd();
 }
 
 static int poll_timeout_ms(const struct writer *w)
 {
-    if (w->batch.count == 0)
+    if (w->job.running || w->ngroups)
+        return 50; /* also the confirm timeout's clock */
+    size_t first = first_unsent(w);
+    if (first >= w->batch.count)
         return 200;
-    uint64_t age = udc_now_ms() - w->batch.items[0].received_ms;
+    uint64_t now = udc_now_ms();
+    if (now < w->retry_at_ms)
+        return (int)(w->retry_at_ms - now);
+    uint64_t age = now - w->batch.items[first].received_ms;
     uint64_t wait = (uint64_t)w->cfg->writer.batch_wait_ms;
     return age >= wait ? 0 : (int)(wait - age);
 }
 
-static void step(struct writer *w)
+/* Reads every event already there. -1 when the connection went away. */
+static int drain_broker(struct writer *w)
 {
-    if (ensure_broker(w) != 0) {
-        wait_a_little(100);
-        return;
-    }
-    if (w->batch.count > 0 && !atomic_load(&w->db_up) && ensure_database(w) != 0) {
-        /* Keep the broker connection alive (heartbeats) while the database is away. */
-        struct udc_amqp_event ev;
-        uint64_t c = 0;
-        int f = 0;
-        udc_amqp_poll(w->amqp, 100, &ev);
-        handle_event(w, &ev, &c, &f);
-        return;
-    }
     struct udc_amqp_event ev;
-    uint64_t confirmed = 0;
-    int failed = 0;
-    udc_amqp_poll(w->amqp, poll_timeout_ms(w), &ev);
-    if (handle_event(w, &ev, &confirmed, &failed) != 0)
-        return;
-    /* Drain what is already buffered before deciding, so batches fill at full speed. */
-    while (!batch_due(w, udc_now_ms())) {
-        udc_amqp_poll(w->amqp, 0, &ev);
-        if (ev.type == UDC_AMQP_TIMEOUT)
-            break;
-        if (handle_event(w, &ev, &confirmed, &failed) != 0)
-            return;
+    for (int i = 0; i < 100000; i++) {
+        if (udc_amqp_poll(w->amqp, 0, &ev) == UDC_AMQP_TIMEOUT)
+            return 0;
+        if (handle_event(w, &ev) != 0)
+            return -1;
     }
-    if (batch_due(w, udc_now_ms()))
-        flush(w);
+    return 0;
 }
 
+static void step(struct writer *w)
+{
+    poll_job(w);
+    if (ensure_broker(w) != 0) {
+        wait_for_news(w, 100);
+        return;
+    }
+    if (drain_broker(w) != 0)
+        return;
+    poll_job(w);
+    ack_confirmed(w);
+    if (!atomic_load(&w->amqp_up))
+        return;
+    if (first_unsent(w) < w->batch.count && !atomic_load(&w->db_up) && ensure_database(w) != 0) {
+        wait_for_news(w, 100); /* the broker's heartbeats go on meanwhile */
+        return;
+    }
+    if (batch_due(w, udc_now_ms()))
+        start_job(w);
+    if (!w->job.running && w->job.deliveries)
+        return; /* a job with nothing to store is finished at once by the next poll_job */
+    int timeout = poll_timeout_ms(w);
+    if (timeout > 0)
+        wait_for_news(w, timeout);
+}
 /* READY=1 the first time both connections are up; STATUS= on every change. */
 static void report_state(struct writer *w, int *announced)
 {
@@ -490,6 +636,23 @@ static void report_state(struct writer *w, int *announced)
     udc_service_status("%s", text[state]);
 }
 
+/* After SIGTERM: no new deliveries; store, publish and ack what is in hand while both
+ * connections hold, within the confirm timeout (a kill loses nothing either way). */
+static void drain(struct writer *w)
+{
+    w->draining = 1;
+    uint64_t deadline = udc_now_ms() + (uint64_t)w->cfg->amqp.confirm_timeout_ms;
+    udc_log_info("draining", "deliveries=%zu", w->batch.count);
+    while (w->batch.count && atomic_load(&w->amqp_up) && udc_now_ms() < deadline) {
+        uint64_t retry_at = w->retry_at_ms;
+        step(w);
+        if (w->retry_at_ms != retry_at || !atomic_load(&w->db_up))
+            break; /* the database failed: leave the rest to redelivery */
+    }
+    while (w->job.running) /* an abandoned statement: read its end before closing */
+        poll_job(w), wait_for_news(w, 50);
+}
+
 int writer_run(struct writer *w)
 {
     if (ensure_database(w) != 0)
@@ -505,10 +668,8 @@ int writer_run(struct writer *w)
     }
     udc_service_stopping();
     udc_amqp_cancel(w->amqp);
-    if (w->batch.count && atomic_load(&w->amqp_up)) {
-        udc_log_info("draining", "deliveries=%zu", w->batch.count);
-        flush(w);
-    }
+    if (w->batch.count && atomic_load(&w->amqp_up))
+        drain(w);
     udc_amqp_close(w->amqp);
     return 0;
 }

@@ -4,6 +4,16 @@
  * The order is what makes a kill at any point safe: nothing is acked before its rows are
  * committed and its events confirmed, and a redelivered batch whose rows exist already is
  * stored as a no-op and gets its events again (the connector is idempotent too).
+ *
+ * Batches overlap: while the events of batch N wait for their confirms, batch N+1's
+ * statement runs (sent without waiting), so the database does not idle during the broker's
+ * round trip. The deliveries in hand are, front to back: published batches waiting for
+ * confirms (acked in order, "multiple" up to the last delivery of the confirmed prefix), the
+ * batch being stored, and the ones not yet sent.
+ *
+ * Memory follows the pings in hand, not the messages: the prefetch (basic.qos) is lowered
+ * when messages carry many pings, so that about WRITER_PINGS_IN_HAND × batch_size pings are
+ * held, and raised again up to writer.prefetch for single-ping messages.
  */
 #ifndef UDC_WRITER_H
 #define UDC_WRITER_H
@@ -31,12 +41,43 @@ struct writer_metrics {
     struct udc_counter *db_errors;
 };
 
+/* Hold about this many batches of pings (in store, awaiting confirms, arriving). */
+#define WRITER_PINGS_IN_HAND 3
+
+/* The statement in flight: copies of the pings it sends, and their results. */
+struct store_job {
+    struct udc_location *items;
+    struct store_result *results;
+    size_t total;      /* pings sent */
+    size_t deliveries; /* deliveries it covers, right behind the published ones */
+    int running;
+    int discard; /* the deliveries were dropped (connection lost): ignore the outcome */
+    uint64_t started_us;
+};
+
+/* Published deliveries waiting for their events' confirms. */
+struct published_group {
+    size_t deliveries;
+    size_t pings;
+    uint64_t last_seq; /* 0: nothing published */
+    uint64_t published_ms;
+};
+
 struct writer {
     struct udc_daemon *daemon;
     const struct udc_config *cfg;
     struct udc_amqp *amqp;
     struct udc_db *db;
     struct batch batch;
+    struct store_job job;
+    struct published_group *groups;
+    size_t ngroups, groups_cap;
+    size_t held;              /* deliveries in groups: the front of the batch */
+    size_t sent_pings;        /* storable pings of the groups and of the job */
+    double pings_per_message; /* running average, for the prefetch */
+    int draining;
+    uint64_t trimmed_ms;      /* last malloc_trim() */
+    uint64_t prefetch_set_ms; /* last basic.qos */
     struct writer_metrics m;
     int consuming;
     int reported_state;   /* last STATUS= sent: amqp_up * 2 + db_up, -1 none */

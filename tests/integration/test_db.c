@@ -4,6 +4,7 @@
  * connections under test reach it through session setup SQL (search_path).
  */
 #include <check.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -252,6 +253,51 @@ START_TEST(prepared_statements_survive_a_killed_backend)
     long pid2 = exec_scalar(db, "pid", 0, NULL);
     ck_assert_int_ne(pid, pid2);
     ck_assert_int_eq(udc_db_ping(db), 0);
+    udc_db_free(db);
+}
+END_TEST
+
+/* The result of a sent statement is read without blocking; nothing else may run meanwhile;
+ * a failure is classified like a waited-for one. */
+START_TEST(sent_statement_result_is_polled)
+{
+    static const struct udc_db_statement stmts[] = {
+        {"slow_add", "SELECT pg_sleep(0.2), $1::int + $2::int", 2},
+        {"add", "SELECT $1::int + $2::int", 2},
+    };
+    struct udc_db *db = open_db(stmts, 2, 0);
+    const char *args[] = {"2", "3"};
+    char err[512] = "";
+    ck_assert_int_eq(udc_db_send_prepared(db, "slow_add", 2, args, err, sizeof err), 0);
+    ck_assert_int_eq(udc_db_in_flight(db), 1);
+    ck_assert_int_ge(udc_db_socket(db), 0);
+    PGresult *r = NULL;
+    ck_assert_int_eq(udc_db_poll_result(db, PGRES_TUPLES_OK, &r, err, sizeof err), 1);
+    ck_assert_ptr_null(udc_db_exec_prepared(db, "add", 2, args, NULL, NULL, PGRES_TUPLES_OK, NULL,
+                                            0)); /* busy: refused, not sent */
+    int polls = 0, rc;
+    while ((rc = udc_db_poll_result(db, PGRES_TUPLES_OK, &r, err, sizeof err)) > 0) {
+        struct pollfd p = {.fd = udc_db_socket(db), .events = POLLIN};
+        poll(&p, 1, 1000);
+        polls++;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_ge(polls, 1);
+    ck_assert_str_eq(PQgetvalue(r, 0, 1), "5");
+    PQclear(r);
+    ck_assert_int_eq(udc_db_in_flight(db), 0);
+
+    const char *bad[] = {"two", "3"};
+    ck_assert_int_eq(udc_db_send_prepared(db, "add", 2, bad, err, sizeof err), 0);
+    while ((rc = udc_db_poll_result(db, PGRES_TUPLES_OK, &r, err, sizeof err)) > 0) {
+        struct pollfd p = {.fd = udc_db_socket(db), .events = POLLIN};
+        poll(&p, 1, 1000);
+    }
+    ck_assert_int_eq(rc, -1);
+    ck_assert_ptr_null(r);
+    ck_assert_str_eq(udc_db_last_sqlstate(db), "22P02");
+    ck_assert_int_eq(udc_db_last_error_kind(db), UDC_DB_ERR_STATEMENT);
+    ck_assert_int_eq(exec_scalar(db, "add", 2, args), 5);
     udc_db_free(db);
 }
 END_TEST
@@ -723,6 +769,7 @@ int main(void)
     tcase_add_test(tc, tcp_defaults_yield_to_the_url);
     tcase_add_test(tc, bad_statement_in_table_fails_connect);
     tcase_add_test(tc, prepared_statements_survive_a_killed_backend);
+    tcase_add_test(tc, sent_statement_result_is_polled);
     tcase_add_test(tc, wrong_statement_use_is_a_statement_error);
     tcase_add_test(tc, statement_timeout_is_transient);
     tcase_add_test(tc, transactions_commit_and_roll_back);

@@ -43,6 +43,32 @@ START_TEST(single_and_multiple_confirms_in_any_order)
 }
 END_TEST
 
+/* What the writer acks by: the highest seq below which every publish has its confirm. */
+START_TEST(confirmed_through_is_the_contiguous_prefix)
+{
+    struct udc_amqp *c = calloc(1, sizeof *c);
+    ck_assert_ptr_nonnull(c);
+    udc_amqp_ring_reset_(&c->ring);
+    c->next_seq = 1;
+    ck_assert_uint_eq(udc_amqp_confirmed_through(c), 0);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(udc_amqp_ring_reserve_(&c->ring), 0);
+        udc_amqp_ring_add_(&c->ring, c->next_seq++, 0, 1);
+    }
+    ck_assert_uint_eq(udc_amqp_confirmed_through(c), 0);
+    udc_amqp_ring_confirm_(&c->ring, 3, 0); /* out of order: 1 and 2 still wait */
+    ck_assert_uint_eq(udc_amqp_confirmed_through(c), 0);
+    udc_amqp_ring_confirm_(&c->ring, 2, 1);
+    ck_assert_uint_eq(udc_amqp_confirmed_through(c), 3);
+    udc_amqp_ring_confirm_(&c->ring, 6, 0);
+    ck_assert_uint_eq(udc_amqp_confirmed_through(c), 3);
+    udc_amqp_ring_confirm_(&c->ring, 5, 1);
+    ck_assert_uint_eq(udc_amqp_confirmed_through(c), 6);
+    udc_amqp_ring_free_(&c->ring);
+    free(c);
+}
+END_TEST
+
 START_TEST(wraps_around_without_losing_order)
 {
     struct udc_amqp_ring r = {0};
@@ -87,6 +113,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, single_and_multiple_confirms_in_any_order);
     tcase_add_test(tc, wraps_around_without_losing_order);
+    tcase_add_test(tc, confirmed_through_is_the_contiguous_prefix);
     tcase_add_test(tc, returns_match_the_oldest_pending_publish_of_that_id);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -197,9 +197,9 @@ START_TEST(location_indexes_exist)
     ck_assert_msg(has_shape(shapes, n, "btree|location_id,other_location_id|unique"),
                   "connection primary key");
     ck_assert_msg(has_shape(shapes, n,
-                            "btree|person_id,creation_time,other_person_id,"
-                            "other_creation_time,distance_m"),
-                  "connection index by person and time");
+                            "btree|person_id,other_person_id,other_location_id,"
+                            "creation_time,other_creation_time,distance_m"),
+                  "connection index by person and other side");
     PQfinish(conn);
 }
 END_TEST

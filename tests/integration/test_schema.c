@@ -306,6 +306,22 @@ START_TEST(connection_rejects_a_pair_of_one_person)
 }
 END_TEST
 
+/* The co-presence query is an index-only scan: the connector's inserts must be vacuumed
+ * often enough for the visibility map to mark their pages (0006). */
+START_TEST(connection_is_vacuumed_after_inserts)
+{
+    PGconn *conn = connect_db();
+    long n = query_long(conn,
+                        "SELECT count(*) FROM pg_class, unnest(reloptions) o "
+                        "WHERE oid = 'connection'::regclass AND o IN "
+                        "('autovacuum_vacuum_insert_scale_factor=0', "
+                        "'autovacuum_vacuum_insert_threshold=20000')",
+                        0, NULL);
+    ck_assert_int_eq(n, 2);
+    PQfinish(conn);
+}
+END_TEST
+
 START_TEST(migrate_again_applies_nothing)
 {
     static char out[16384];
@@ -420,6 +436,7 @@ int main(void)
     tcase_add_test(tc, sequences_are_past_the_seed_ids);
     tcase_add_test(tc, duplicate_event_id_is_rejected);
     tcase_add_test(tc, connection_rejects_a_pair_of_one_person);
+    tcase_add_test(tc, connection_is_vacuumed_after_inserts);
     tcase_add_test(tc, migrate_again_applies_nothing);
     tcase_add_test(tc, migrate_applies_a_new_migration_once);
     tcase_add_test(tc, failed_migration_is_rolled_back);

@@ -11,11 +11,12 @@
  * 300 booths within 2 km, 2 m jitter (a crowd at each booth: 5 m of one of a person's pings
  * holds ~1,300 others), distance 5 m, 10 random people and date ranges, median (range):
  *   POC semantics, one join with ST_DWithin per distinct own point   2.3 s (0.5-5.5 s)
- *   POC semantics, per cluster, sphere pre-decision (this file)       0.75 s (0.2-1.2 s)
+ *   POC semantics, per cluster, sphere pre-decision                   0.75 s (0.2-1.2 s)
+ *   ... one distance per candidate, no ordered aggregates (this file)  -30 %
  *   co-presence live, 30 min, per own ping                            0.74 s (0.3-1.1 s)
  *   co-presence live, 30 min, per cluster and hour (this file)        0.14 s (0.05-0.18 s)
- *   co-presence precomputed, 30 min (this file, index-only, no sort)  4 ms (2.3x less than
- *     the same query over an index by (person_id, creation_time), 3x less than before)
+ *   co-presence precomputed, 30 min (this file, index-only, no sort)  4 ms (a third of
+ *     the time over the index by (person_id, creation_time) with a heap fetch per row)
  * The POC question stays costly on such data because its answer is large: a 3-day range
  * matches ~80,000 other pings of ~1,000 people, and every one needs a distance.
  * Run to run variation on that machine was +-30 %.

@@ -4,16 +4,19 @@
  * ping, with its closest distance to any of the person's pings), then summarises them per
  * person and joins the person and the earliest ping. The POC and live statements probe the
  * GiST index once per cluster of the person's pings (see OWN_CLUSTERS) instead of once per
- * ping; the precomputed one reads the connector's pairs through connection_person_time.
+ * ping; the precomputed one reads the connector's pairs through connection_person_other.
  *
  * Measured (PostgreSQL 15, PostGIS 3.3, 2 cores, JIT off, custom or generic plans alike)
  * on 500,000 pings of 1,000 people over 3 days, 50 visits of 10 pings each per person at
  * 300 booths within 2 km, 2 m jitter (a crowd at each booth: 5 m of one of a person's pings
  * holds ~1,300 others), distance 5 m, 10 random people and date ranges, median (range):
  *   POC semantics, one join with ST_DWithin per distinct own point   2.3 s (0.5-5.5 s)
- *   POC semantics, per cluster, sphere pre-decision (this file)       0.75 s (0.2-1.2 s)
+ *   POC semantics, per cluster, sphere pre-decision                   0.75 s (0.2-1.2 s)
+ *   ... one distance per candidate, no ordered aggregates (this file)  -30 %
  *   co-presence live, 30 min, per own ping                            0.74 s (0.3-1.1 s)
  *   co-presence live, 30 min, per cluster and hour (this file)        0.14 s (0.05-0.18 s)
+ *   co-presence precomputed, 30 min (this file, index-only, no sort)  4 ms (a third of
+ *     the time over the index by (person_id, creation_time) with a heap fetch per row)
  * The POC question stays costly on such data because its answer is large: a 3-day range
  * matches ~80,000 other pings of ~1,000 people, and every one needs a distance.
  * Run to run variation on that machine was +-30 %.
@@ -86,48 +89,122 @@
 #define OTHERS_WINDOW(o)                                                                           \
     o ".creation_time >= b.t0 AND " o ".creation_time < b.t1 + interval '1 day'"
 
+/* Bounds computed once, as InitPlans of a materialised CTE: the inlined BOUNDS is evaluated
+ * per row where a condition uses it (adding '1 day' to a timestamptz goes through the
+ * calendar: measurable over 50,000 candidates), and joining the CTE instead would hide an
+ * index's order from the planner. */
+#define ONCE_BOUNDS                                                                                \
+    "b AS MATERIALIZED (SELECT t0, t1, t1 + interval '1 day' AS t1_others,"                        \
+    "  make_interval(mins => $5::int) AS w FROM (SELECT " US_TO_TIME("$2") " AS t0, " US_TO_TIME(  \
+        "$3") " AS t1) t)"
+#define BOUND(col) "(SELECT " col " FROM b)"
+
+/* The earliest ping (by time, then id) of a group of id, creation_time rows: the minimum of
+ * [epoch, id] arrays. An ordered aggregate (array_agg ... ORDER BY) starts a sort for each
+ * group — ~200 to ~1,000 of them per request — which took longer than the whole scan. */
+#define FIRST_ID "(min(ARRAY[extract(epoch FROM creation_time), id]))[2]::int8 AS first_id"
+
+/* POC: the exact closest pair of a connected person. Only the other's pings whose sphere
+ * distance s is within the spheroid/sphere margin of the person's smallest can hold it (a few
+ * per person); each is measured against every own ping of every cluster whose probe box
+ * holds it (which includes the clusters that found it), on the sphere first and on the
+ * spheroid (~4 us a pair) only for the pairs within the same margin. */
+#define EXACT_MIN_D                                                                                \
+    "(SELECT min(ST_Distance(o.coordinate, m))"                                                    \
+    "   FROM unnest(per.ids, per.ss) u (id, s) JOIN location o ON o.id = u.id,"                    \
+    "        cl, unnest(cl.members) m"                                                             \
+    "  WHERE u.s <= per.s_min * " SURE_OUT " + 1e-9"                                               \
+    "    AND cl.pts && _ST_Expand(o.coordinate, $4::float8 * " SURE_OUT ")"                        \
+    "    AND ST_Distance(o.coordinate, m, false) <= per.s_min * " SURE_OUT " + 1e-9)"
+
+/* The precomputed statement reads ~6,500 index entries per person and three days, so every
+ * per-row expression counts. connection_person_other (0006) holds all the columns it reads,
+ * ordered by other person and other ping: both GROUP BYs stream without a sort. */
+
 const struct udc_db_statement connection_statements[] = {
     {CONNECTIONS_POC,
-     "WITH " BOUNDS ", " OWN_CLUSTERS(
-         CELL, "") ", cand AS ("
-                   "  SELECT c.members, o.id, o.person_id, o.creation_time, o.coordinate,"
-                   "         ST_Distance(o.coordinate, c.pts, false) AS s"
-                   "    FROM cl c CROSS JOIN bounds b CROSS JOIN LATERAL (" NEAR_CLUSTER ") o"
-                   "   WHERE " OTHERS_WINDOW(
-                       "o") " AND $5::int IS NOT NULL" /* $5 unused: one parameter list */
-                            "), hit AS MATERIALIZED ("
-                            "  SELECT * FROM cand"
-                            "   WHERE s <= $4::float8 * " SURE_IN
-                            "      OR (s <= $4::float8 * " SURE_OUT " AND EXISTS ("
-                            "          SELECT FROM unnest(members) m WHERE ST_DWithin(coordinate, "
-                            "m, $4::float8)))"
-                            "), per AS ("
-                            "  SELECT person_id, min(creation_time) AS first_seen, "
-                            "max(creation_time) AS last_seen,"
-                            "         min(s) AS s_min, count(DISTINCT id) AS n,"
-                            "         (array_agg(id ORDER BY creation_time, id))[1] AS first_id"
-                            "    FROM hit GROUP BY person_id ORDER BY person_id LIMIT $7::int"
-                            "), best AS (" /* the exact closest pair, among the few rows that can
-                                              hold it */
-                            "  SELECT h.person_id, min(ST_Distance(h.coordinate, m)) AS min_d"
-                            "    FROM hit h JOIN per ON per.person_id = h.person_id"
-                            "     AND h.s <= per.s_min * " SURE_OUT " + 1e-9, unnest(h.members) m"
-                            "   GROUP BY h.person_id"
-                            ")" RESULT("best.min_d") " JOIN best ON best.person_id = per.person_id "
-                                                     "ORDER BY p.id",
+     "WITH " ONCE_BOUNDS ", own AS ("
+     "  SELECT coordinate FROM location"
+     "   WHERE person_id = $1::int AND creation_time >= " BOUND(
+         "t0") "     AND creation_time < " BOUND("t1") "), cl AS MATERIALIZED ("
+                                                       "  SELECT "
+                                                       "ST_Collect(coordinate::geometry)::"
+                                                       "geography AS pts,"
+                                                       "         array_agg(coordinate) AS members "
+                                                       "FROM own GROUP BY " CELL
+                                                       "), cand AS (" /* OFFSET 0: s is computed
+                                                                         once, here, not again above
+                                                                         the sort */
+                                                       "  SELECT c.members, o.id, o.person_id, "
+                                                       "o.creation_time, o.coordinate,"
+                                                       "         ST_Distance(o.coordinate, c.pts, "
+                                                       "false) AS s"
+                                                       "    FROM cl c CROSS JOIN LATERAL "
+                                                       "(" NEAR_CLUSTER ") o"
+                                                       "   WHERE o.creation_time >= " BOUND("t0") " AND o.creation_time < " BOUND(
+                                                           "t1_others") "     AND $5::int IS NOT "
+                                                                        "NULL OFFSET 0" /* $5
+                                                                                           unused:
+                                                                                           one
+                                                                                           parameter
+                                                                                           list */
+                                                                        "), hit AS ("
+                                                                        "  SELECT id, person_id, "
+                                                                        "creation_time, s FROM cand"
+                                                                        "   WHERE s <= $4::float8 "
+                                                                        "* " SURE_IN
+                                                                        "      OR (s <= $4::float8 "
+                                                                        "* " SURE_OUT
+                                                                        " AND EXISTS ("
+                                                                        "          SELECT FROM "
+                                                                        "unnest(members) m WHERE "
+                                                                        "ST_DWithin(coordinate, m, "
+                                                                        "$4::float8)))"
+                                                                        "), ids AS (" /* a ping
+                                                                                         found from
+                                                                                         two
+                                                                                         clusters
+                                                                                         counts once
+                                                                                       */
+                                                                        "  SELECT person_id, id, "
+                                                                        "min(creation_time) AS "
+                                                                        "creation_time, min(s) AS s"
+                                                                        "    FROM hit GROUP BY "
+                                                                        "person_id, id"
+                                                                        "), per AS ("
+                                                                        "  SELECT person_id, "
+                                                                        "min(creation_time) AS "
+                                                                        "first_seen, "
+                                                                        "max(creation_time) AS "
+                                                                        "last_seen,"
+                                                                        "         count(*) AS "
+                                                                        "n, " FIRST_ID ","
+                                                                        "         min(s) AS s_min, "
+                                                                        "array_agg(id) AS ids, "
+                                                                        "array_agg(s) AS ss"
+                                                                        "    FROM ids GROUP BY "
+                                                                        "person_id ORDER BY "
+                                                                        "person_id LIMIT $7::int"
+                                                                        ")" RESULT(
+                                                                            EXACT_MIN_D) " ORDER "
+                                                                                         "BY p.id",
      7},
     {CONNECTIONS_LIVE,
      "WITH " BOUNDS ", " OWN_CLUSTERS(
          CELL ", " HOUR,
          LIVE_EXTRA) ", hit AS ("
                      "  SELECT o.id, o.person_id, o.creation_time, min(pair.d) AS d"
-                     "    FROM cl c CROSS JOIN bounds b CROSS JOIN LATERAL (" NEAR_CLUSTER ") o"
+                     "    FROM cl c CROSS JOIN bounds b CROSS JOIN LATERAL "
+                     "(" NEAR_CLUSTER ") o"
                      "   CROSS JOIN LATERAL ("
                      "     SELECT ST_Distance(o.coordinate, m.coordinate) AS d"
-                     "       FROM unnest(c.members, c.times) m (coordinate, creation_time)"
-                     "      WHERE m.creation_time BETWEEN o.creation_time - make_interval(mins => "
+                     "       FROM unnest(c.members, c.times) m (coordinate, "
+                     "creation_time)"
+                     "      WHERE m.creation_time BETWEEN o.creation_time - "
+                     "make_interval(mins => "
                      "$5::int)"
-                     "                                AND o.creation_time + make_interval(mins => "
+                     "                                AND o.creation_time + "
+                     "make_interval(mins => "
                      "$5::int)"
                      "   ) pair"
                      "   WHERE " OTHERS_WINDOW("o") " AND o.creation_time BETWEEN c.t_lo AND c.t_hi"
@@ -136,18 +213,119 @@ const struct udc_db_statement connection_statements[] = {
                                                     ")" SUMMARY,
      7},
     {CONNECTIONS_PRECOMPUTED,
-     "WITH " BOUNDS ", hit AS ("
-     "  SELECT c.other_location_id AS id, c.other_person_id AS person_id,"
-     "         c.other_creation_time AS creation_time, min(c.distance_m) AS d"
-     "    FROM connection c, bounds b"
-     "   WHERE c.person_id = $1::int AND c.creation_time >= b.t0 AND c.creation_time < b.t1"
-     "     AND c.other_person_id > $6::int AND c.other_creation_time >= b.t0"
-     "     AND c.other_creation_time < b.t1 + interval '1 day'"
-     "     AND c.distance_m <= $4::float8"
-     "     AND c.other_creation_time BETWEEN c.creation_time - make_interval(mins => $5::int)"
-     "                                   AND c.creation_time + make_interval(mins => $5::int)"
-     "   GROUP BY 1, 2, 3"
-     ")" SUMMARY,
+     "WITH " ONCE_BOUNDS ", hit AS ("
+     "  SELECT c.other_person_id AS person_id, c.other_location_id AS id,"
+     "         min(c.other_creation_time) AS creation_time, min(c.distance_m) AS d"
+     "    FROM connection c"
+     "   WHERE c.person_id = $1::int AND c.creation_time >= " BOUND(
+         "t0") "     AND c.creation_time < " BOUND("t1") " AND "
+                                                         "c.other_person_id > "
+                                                         "$6::int"
+                                                         "     AND "
+                                                         "c.other_creation_"
+                                                         "time >= " BOUND(
+                                                             "t0") "     AND c.other_creation_time "
+                                                                   "< " BOUND(
+                                                                       "t1_others") " AND"
+                                                                                    " c."
+                                                                                    "dist"
+                                                                                    "ance"
+                                                                                    "_m "
+                                                                                    "<= "
+                                                                                    "$4::"
+                                                                                    "floa"
+                                                                                    "t8"
+                                                                                    "    "
+                                                                                    " AND"
+                                                                                    " c."
+                                                                                    "othe"
+                                                                                    "r_"
+                                                                                    "crea"
+                                                                                    "tion"
+                                                                                    "_tim"
+                                                                                    "e "
+                                                                                    "BETW"
+                                                                                    "EEN "
+                                                                                    "c."
+                                                                                    "crea"
+                                                                                    "tion"
+                                                                                    "_tim"
+                                                                                    "e "
+                                                                                    "-"
+                                                                                    " " BOUND("w") "                                   AND c.creation_time + " BOUND(
+                                                                                        "w") "   "
+                                                                                             "GROUP"
+                                                                                             " BY "
+                                                                                             "c."
+                                                                                             "other"
+                                                                                             "_pers"
+                                                                                             "on_"
+                                                                                             "id, "
+                                                                                             "c."
+                                                                                             "other"
+                                                                                             "_loca"
+                                                                                             "tion_"
+                                                                                             "id"
+                                                                                             "), "
+                                                                                             "per "
+                                                                                             "AS ("
+                                                                                             "  "
+                                                                                             "SELEC"
+                                                                                             "T "
+                                                                                             "perso"
+                                                                                             "n_id,"
+                                                                                             " min("
+                                                                                             "creat"
+                                                                                             "ion_"
+                                                                                             "time)"
+                                                                                             " AS "
+                                                                                             "first"
+                                                                                             "_seen"
+                                                                                             ", "
+                                                                                             "max("
+                                                                                             "creat"
+                                                                                             "ion_"
+                                                                                             "time)"
+                                                                                             " AS "
+                                                                                             "last_"
+                                                                                             "seen,"
+                                                                                             "     "
+                                                                                             "    "
+                                                                                             "min("
+                                                                                             "d) "
+                                                                                             "AS "
+                                                                                             "min_"
+                                                                                             "d, "
+                                                                                             "count"
+                                                                                             "(*) "
+                                                                                             "AS n,"
+                                                                                             "     "
+                                                                                             "   "
+                                                                                             " " FIRST_ID
+                                                                                             "    "
+                                                                                             "FROM "
+                                                                                             "hit "
+                                                                                             "GROUP"
+                                                                                             " BY "
+                                                                                             "perso"
+                                                                                             "n_id "
+                                                                                             "ORDER"
+                                                                                             " BY "
+                                                                                             "perso"
+                                                                                             "n_id "
+                                                                                             "LIMIT"
+                                                                                             " $7::"
+                                                                                             "int"
+                                                                                             ")" RESULT(
+                                                                                                 "p"
+                                                                                                 "e"
+                                                                                                 "r"
+                                                                                                 "."
+                                                                                                 "m"
+                                                                                                 "i"
+                                                                                                 "n"
+                                                                                                 "_"
+                                                                                                 "d") " ORDER BY p.id",
      7},
 };
 const size_t connection_statement_count =

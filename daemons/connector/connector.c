@@ -24,7 +24,8 @@ int connector_init(struct connector *c, struct udc_daemon *daemon)
         udc_amqp_new(udc_config_amqp_url(cfg, "connector"), "udc-connector", cfg->amqp.heartbeat_s);
     c->db = udc_db_new(cfg->db.url, pairs_statements, pairs_statement_count,
                        cfg->db.connect_timeout_s, cfg->db.statement_timeout_ms);
-    if (!c->amqp || !c->db) {
+    if (!c->amqp || !c->db ||
+        udc_db_set_setup_sql(c->db, pairs_session_setup, pairs_session_setup_count) != 0) {
         connector_free(c);
         return -1;
     }

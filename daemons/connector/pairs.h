@@ -14,6 +14,9 @@
 
 extern const struct udc_db_statement pairs_statements[];
 extern const size_t pairs_statement_count;
+/* SQL for every (re)connect of the connector's session (udc_db_set_setup_sql). */
+extern const char *const pairs_session_setup[];
+extern const size_t pairs_session_setup_count;
 
 /* Pairs the given rows with every row of another person, in one transaction. Returns the
  * number of connection rows inserted (0 on a redelivery), or -1 with err. */

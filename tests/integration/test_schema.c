@@ -198,9 +198,9 @@ START_TEST(location_indexes_exist)
     ck_assert_msg(has_shape(shapes, n, "btree|location_id,other_location_id|unique"),
                   "connection primary key");
     ck_assert_msg(has_shape(shapes, n,
-                            "btree|person_id,creation_time,other_person_id,"
-                            "other_creation_time,distance_m"),
-                  "connection index by person and time");
+                            "btree|person_id,other_person_id,other_location_id,"
+                            "creation_time,other_creation_time,distance_m"),
+                  "connection index by person and other side");
     PQfinish(conn);
 }
 END_TEST
@@ -335,6 +335,22 @@ START_TEST(connection_rejects_a_pair_of_one_person)
 }
 END_TEST
 
+/* The co-presence query is an index-only scan: the connector's inserts must be vacuumed
+ * often enough for the visibility map to mark their pages (0006). */
+START_TEST(connection_is_vacuumed_after_inserts)
+{
+    PGconn *conn = connect_db();
+    long n = query_long(conn,
+                        "SELECT count(*) FROM pg_class, unnest(reloptions) o "
+                        "WHERE oid = 'connection'::regclass AND o IN "
+                        "('autovacuum_vacuum_insert_scale_factor=0', "
+                        "'autovacuum_vacuum_insert_threshold=20000')",
+                        0, NULL);
+    ck_assert_int_eq(n, 2);
+    PQfinish(conn);
+}
+END_TEST
+
 START_TEST(migrate_again_applies_nothing)
 {
     static char out[16384];
@@ -450,6 +466,7 @@ int main(void)
     tcase_add_test(tc, person_version_moves_with_every_change_of_person);
     tcase_add_test(tc, duplicate_event_id_is_rejected);
     tcase_add_test(tc, connection_rejects_a_pair_of_one_person);
+    tcase_add_test(tc, connection_is_vacuumed_after_inserts);
     tcase_add_test(tc, migrate_again_applies_nothing);
     tcase_add_test(tc, migrate_applies_a_new_migration_once);
     tcase_add_test(tc, failed_migration_is_rolled_back);

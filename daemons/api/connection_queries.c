@@ -118,7 +118,7 @@
     "    AND ST_Distance(o.coordinate, m, false) <= per.s_min * " SURE_OUT " + 1e-9)"
 
 /* The precomputed statement reads ~6,500 index entries per person and three days, so every
- * per-row expression counts. connection_person_other (0006) holds all the columns it reads,
+ * per-row expression counts. connection_person_other (0007) holds all the columns it reads,
  * ordered by other person and other ping: both GROUP BYs stream without a sort. */
 
 const struct udc_db_statement connection_statements[] = {

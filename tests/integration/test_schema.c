@@ -336,7 +336,7 @@ START_TEST(connection_rejects_a_pair_of_one_person)
 END_TEST
 
 /* The co-presence query is an index-only scan: the connector's inserts must be vacuumed
- * often enough for the visibility map to mark their pages (0006). */
+ * often enough for the visibility map to mark their pages (0007). */
 START_TEST(connection_is_vacuumed_after_inserts)
 {
     PGconn *conn = connect_db();

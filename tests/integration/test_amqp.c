@@ -15,6 +15,7 @@
 
 #include "amqp_client.h"
 #include "backoff.h"
+#include "suite_run.h"
 
 #define WAIT_MS    10000
 #define N_CONFIRMS 5000
@@ -543,9 +544,5 @@ int main(void)
     tcase_add_test(tc, channel_error_closes_and_ensure_recovers);
     tcase_add_test(tc, heartbeats_keep_an_idle_connection);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

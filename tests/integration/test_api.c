@@ -13,6 +13,7 @@
 #include "api/connection_queries.h"
 #include "httpc.h"
 #include "itest.h"
+#include "suite_run.h"
 
 static const char *const json_headers[] = {"Content-Type: application/json", NULL};
 
@@ -645,9 +646,5 @@ int main(void)
     tcase_add_test(tc, precomputed_and_live_answers_are_equal);
     tcase_add_test(tc, a_new_ping_becomes_a_connection_within_two_seconds);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -13,6 +13,7 @@
 #include "api/connection_queries.h"
 #include "connector/pairs.h"
 #include "itest.h"
+#include "suite_run.h"
 
 #define PEOPLE   30
 #define PINGS    3000
@@ -223,9 +224,5 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, random_questions_match_the_brute_force);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -15,6 +15,7 @@
 
 #include "backoff.h"
 #include "db.h"
+#include "suite_run.h"
 
 static const char *db_url;
 static char schema[64];
@@ -782,15 +783,12 @@ int main(void)
     tcase_add_test(tc, pool_acquire_fails_when_database_unreachable);
     tcase_add_test(tc, ping_follows_the_connection);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = udc_test_run(s);
 
     char sql[128];
     snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA %s CASCADE", schema);
     PGconn *c = PQconnectdb(db_url);
     PQclear(PQexec(c, sql));
     PQfinish(c);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

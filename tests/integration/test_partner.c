@@ -20,6 +20,7 @@
 #include "amqp_admin.h"
 #include "httpc.h"
 #include "itest.h"
+#include "suite_run.h"
 
 #define TEST_PEOPLE 8
 #define CHANNEL     1
@@ -649,9 +650,5 @@ int main(void)
     tcase_add_test(tc, invalid_messages_are_dead_lettered_with_reasons_and_replayed);
     tcase_add_test(tc, kill_9_of_the_gateway_under_load_loses_and_doubles_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return udc_test_run(s);
 }

@@ -17,6 +17,7 @@
 #include "amqp_admin.h"
 #include "httpc.h"
 #include "itest.h"
+#include "suite_run.h"
 
 #define TEST_PEOPLE 8
 
@@ -576,9 +577,5 @@ int main(void)
     tcase_add_test(faults, broker_restart_under_load_loses_nothing);
     tcase_add_test(faults, database_restart_under_load_loses_nothing);
     suite_add_tcase(s, faults);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

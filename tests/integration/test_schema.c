@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "suite_run.h"
+
 #define MAX_ROWS 256
 
 static PGconn *connect_db(void)
@@ -471,9 +473,5 @@ int main(void)
     tcase_add_test(tc, migrate_applies_a_new_migration_once);
     tcase_add_test(tc, failed_migration_is_rolled_back);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "amqp_client_private.h"
+#include "suite_run.h"
 
 static uint64_t hash(const char *id)
 {
@@ -116,9 +117,5 @@ int main(void)
     tcase_add_test(tc, confirmed_through_is_the_contiguous_prefix);
     tcase_add_test(tc, returns_match_the_oldest_pending_publish_of_that_id);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

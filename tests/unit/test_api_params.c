@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/params.h"
+#include "suite_run.h"
 
 static char err[256];
 
@@ -94,9 +95,5 @@ int main(void)
     tcase_add_test(tc, distance_window_and_limit_ranges);
     tcase_add_test(tc, cursors_round_trip_and_refuse_garbage);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -14,6 +14,7 @@
 
 #include "backoff.h"
 #include "ingest-amqp/partner_message.h"
+#include "suite_run.h"
 
 #define DOC "docs/asyncapi.yaml"
 
@@ -136,9 +137,5 @@ int main(void)
     TCase *tc = tcase_create("examples");
     tcase_add_test(tc, examples_match_the_codec);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return udc_test_run(s);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "backoff.h"
+#include "suite_run.h"
 
 START_TEST(waits_grow_and_stay_within_jitter_bounds)
 {
@@ -48,9 +49,5 @@ int main(void)
     tcase_add_test(tc, reset_starts_over);
     tcase_add_test(tc, clocks_move_forward);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

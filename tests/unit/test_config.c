@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "config_schema.h"
+#include "suite_run.h"
 
 extern char **environ;
 
@@ -423,9 +424,5 @@ int main(void)
     tcase_add_test(tc, default_path_and_check);
     tcase_add_test(tc, listen_parse_accepts_and_rejects);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "suite_run.h"
 
 static const char *escaped(const char *in)
 {
@@ -63,9 +64,5 @@ int main(void)
     tcase_add_test(tc, null_is_backslash_n);
     tcase_add_test(tc, length_is_reported_like_snprintf);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

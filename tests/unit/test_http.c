@@ -18,6 +18,7 @@
 #include "http.h"
 #include "httpc.h"
 #include "metrics.h"
+#include "suite_run.h"
 
 #define BODY_MAX 4096
 
@@ -1069,9 +1070,5 @@ int main(void)
     tcase_add_test(tc, several_listeners_share_the_router);
     tcase_add_test(tc, bad_listen_address_is_reported);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

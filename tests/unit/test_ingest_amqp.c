@@ -9,6 +9,7 @@
 
 #include "ingest-amqp/ack_window.h"
 #include "ingest-amqp/partner_message.h"
+#include "suite_run.h"
 #include "timefmt.h"
 
 #define NOW_US INT64_C(1700000000000000) /* 2023-11-14T22:13:20Z */
@@ -327,9 +328,5 @@ int main(void)
     tcase_add_test(aw, multiple_confirms_cover_earlier_seqs);
     tcase_add_test(aw, clear_forgets_everything);
     suite_add_tcase(s, aw);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return udc_test_run(s);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "ingest-http/pending.h"
+#include "suite_run.h"
 
 static struct pending_window w;
 static int owners[16];
@@ -122,9 +123,5 @@ int main(void)
     tcase_add_test(tc, full_window_refuses_and_wraps_around);
     tcase_add_test(tc, timeouts_and_channel_loss_fail_waiting_entries);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

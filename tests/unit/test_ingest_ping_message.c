@@ -8,6 +8,7 @@
 
 #include "ingest-http/ping_message.h"
 #include "location_json.h"
+#include "suite_run.h"
 
 static struct udc_location ping(double lat, double lon)
 {
@@ -102,9 +103,5 @@ int main(void)
     tcase_add_test(tc, random_and_long_coordinates_read_back_exactly);
     tcase_add_test(tc, too_small_buffer_and_unencodable_pings_fail);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -9,6 +9,7 @@
 
 #include "location.h"
 #include "location_json.h"
+#include "suite_run.h"
 
 #define S        INT64_C(1000000)
 #define T_SAMPLE (INT64_C(1597747026) * S) /* 2020-08-18T10:37:06Z */
@@ -379,9 +380,5 @@ int main(void)
     tcase_add_loop_test(tc, serialise_then_parse_gives_the_same_struct, 0,
                         (int)(sizeof awkward_coordinates / sizeof awkward_coordinates[0]));
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

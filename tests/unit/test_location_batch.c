@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "location_batch.h"
+#include "suite_run.h"
 
 #define S        INT64_C(1000000)
 #define T_SAMPLE (INT64_C(1597747026) * S) /* 2020-08-18T10:37:06Z */
@@ -250,9 +251,5 @@ int main(void)
     tcase_add_test(tc, body_is_read_by_length_not_nul);
     tcase_add_test(tc, batch_writer_round_trips);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "suite_run.h"
 
 START_TEST(level_names_round_trip)
 {
@@ -52,9 +53,5 @@ int main(void)
     tcase_add_test(tc, quote_escapes_spaces_quotes_and_newlines);
     tcase_add_test(tc, quote_truncates_within_buffer);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

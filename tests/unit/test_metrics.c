@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "suite_run.h"
 
 static double read_depth(void *ctx)
 {
@@ -199,9 +200,5 @@ int main(void)
     tcase_add_test(tc, concurrent_increments_sum_correctly);
     tcase_add_test(tc, default_registry_is_shared);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/persons_cache.h"
+#include "suite_run.h"
 
 static struct jbuf rendered(const char *json)
 {
@@ -123,9 +124,5 @@ int main(void)
     tcase_add_test(tc, same_json_same_etag);
     tcase_add_test(tc, threads_share_it_safely);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "service.h"
+#include "suite_run.h"
 
 static char tmpdir[64];
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -232,9 +233,5 @@ int main(void)
     tcase_add_test(notify, watchdog_is_for_its_own_pid_only);
     suite_add_tcase(s, notify);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

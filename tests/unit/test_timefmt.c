@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite_run.h"
 #include "timefmt.h"
 
 #define S                   INT64_C(1000000)
@@ -178,9 +179,5 @@ int main(void)
     tcase_add_test(tc, format_refuses_out_of_range_and_small_buffers);
     tcase_add_test(tc, every_day_of_a_leap_cycle_round_trips);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite_run.h"
 #include "uuid.h"
 
 START_TEST(generated_ids_are_canonical_version_4)
@@ -97,9 +98,5 @@ int main(void)
     tcase_add_test(tc, canonical_respects_explicit_length);
     tcase_add_test(tc, nil_is_recognised);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -11,10 +11,10 @@
 
 void udc_strbuf_init(struct udc_strbuf *b)
 {
-    *b = (struct udc_strbuf)UDC_STRBUF_INIT;
+    *b = UDC_STRBUF_INIT;
 }
 
-int udc_strbuf_reserve(struct udc_strbuf *b, size_t n)
+int udc_strbuf_grow(struct udc_strbuf *b, size_t n)
 {
     if (n >= SIZE_MAX - b->len)
         return -1;

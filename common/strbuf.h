@@ -29,15 +29,9 @@ struct udc_strbuf {
     size_t cap; /* bytes allocated at data (content, NUL and spare room) */
 };
 
-#define UDC_STRBUF_INIT                                                                            \
-    {                                                                                              \
-        NULL, 0, 0                                                                                 \
-    }
+#define UDC_STRBUF_INIT ((struct udc_strbuf){NULL, 0, 0})
 
 void udc_strbuf_init(struct udc_strbuf *b);
-
-/* Room for n more bytes of content and the NUL after them. */
-int udc_strbuf_reserve(struct udc_strbuf *b, size_t n);
 
 int udc_strbuf_printf(struct udc_strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -53,6 +47,17 @@ void udc_strbuf_free(struct udc_strbuf *b);
  * empty buffer that never grew yields a new ""); the buffer is then unchanged. */
 char *udc_strbuf_detach(struct udc_strbuf *b, size_t *len);
 
+/* The slow path of udc_strbuf_reserve: more memory. */
+int udc_strbuf_grow(struct udc_strbuf *b, size_t n);
+
+/* Room for n more bytes of content and the NUL after them.
+ * Inline, as is appending, because answers are built from many short pieces: when there is
+ * room (nearly always) reserving and appending are a compare and a copy, with no call. */
+static inline int udc_strbuf_reserve(struct udc_strbuf *b, size_t n)
+{
+    return n < b->cap - b->len ? 0 : udc_strbuf_grow(b, n);
+}
+
 /* Adds k bytes written in place after a successful udc_strbuf_reserve(b, n), k <= n. */
 static inline void udc_strbuf_commit(struct udc_strbuf *b, size_t k)
 {
@@ -60,11 +65,9 @@ static inline void udc_strbuf_commit(struct udc_strbuf *b, size_t k)
     b->data[b->len] = '\0';
 }
 
-/* Inline because responses are built from many short appends: when there is room (nearly
- * always) this is a compare and a copy, with no call. */
 static inline int udc_strbuf_append(struct udc_strbuf *b, const void *bytes, size_t n)
 {
-    if (n >= b->cap - b->len && udc_strbuf_reserve(b, n) != 0)
+    if (udc_strbuf_reserve(b, n) != 0)
         return -1;
     memcpy(b->data + b->len, bytes, n);
     udc_strbuf_commit(b, n);

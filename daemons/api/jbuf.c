@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -15,28 +14,19 @@ static int reserve(struct jbuf *j, size_t n)
 {
     if (j->failed)
         return -1;
-    if (j->len + n + 1 <= j->cap)
-        return 0;
-    size_t cap = j->cap ? j->cap * 2 : 4096;
-    while (cap < j->len + n + 1)
-        cap *= 2;
-    char *grown = realloc(j->buf, cap);
-    if (!grown) {
+    if (udc_strbuf_reserve(&j->text, n) != 0) {
         j->failed = 1;
         return -1;
     }
-    j->buf = grown;
-    j->cap = cap;
     return 0;
 }
 
 static void append(struct jbuf *j, const char *s, size_t n)
 {
-    if (reserve(j, n) != 0)
+    if (j->failed)
         return;
-    memcpy(j->buf + j->len, s, n);
-    j->len += n;
-    j->buf[j->len] = '\0';
+    if (udc_strbuf_append(&j->text, s, n) != 0)
+        j->failed = 1;
 }
 
 void jbuf_raw(struct jbuf *j, const char *s)
@@ -87,15 +77,16 @@ void jbuf_obj_end(struct jbuf *j)
 /* Quotes straight into the buffer: once when it has room, which it nearly always has. */
 static void quoted(struct jbuf *j, const char *s)
 {
+    struct udc_strbuf *t = &j->text;
     if (reserve(j, 64) != 0)
         return;
-    size_t n = udc_http_json_quote(j->buf + j->len, j->cap - j->len, s);
-    if (n >= j->cap - j->len) {
+    size_t n = udc_http_json_quote(t->data + t->len, t->cap - t->len, s);
+    if (n >= t->cap - t->len) {
         if (reserve(j, n) != 0)
             return;
-        udc_http_json_quote(j->buf + j->len, j->cap - j->len, s);
+        udc_http_json_quote(t->data + t->len, t->cap - t->len, s);
     }
-    j->len += n;
+    udc_strbuf_commit(t, n);
 }
 
 void jbuf_key(struct jbuf *j, const char *key)

@@ -4,10 +4,11 @@
  *   jbuf_raw(&j, "[");
  *   jbuf_obj_begin(&j); jbuf_int(&j, "id", 1); jbuf_str(&j, "first_name", "Pam"); jbuf_obj_end(&j);
  *   jbuf_raw(&j, "]");
- *   if (j.failed) → 500; else respond with j.buf, j.len; free(j.buf);
+ *   if (j.failed) → 500; else respond with j.text.data, j.text.len; udc_strbuf_free(&j.text);
  *
- * Commas between members and array items are placed automatically. Out of memory sets
- * `failed` and turns later calls into no-ops, so callers check once at the end.
+ * The JSON goes into j.text, a common growable buffer (strbuf.h). Commas between members and
+ * array items are placed automatically. Out of memory sets `failed` and turns later calls
+ * into no-ops, so callers check once at the end.
  */
 #ifndef UDC_API_JBUF_H
 #define UDC_API_JBUF_H
@@ -15,9 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strbuf.h"
+
 struct jbuf {
-    char *buf;
-    size_t len, cap;
+    struct udc_strbuf text;
     int failed;
     int need_comma; /* inside an object or array, after its first member/item */
 };

@@ -104,15 +104,15 @@ int api_respond(struct udc_http_request *req, unsigned status, struct jbuf *j)
         rc = udc_http_respond_error(req, 500, "out of memory");
     } else if (status == 200 && strcmp(udc_http_method(req), "POST") != 0) {
         char etag[API_ETAG_MAX];
-        format_etag(etag, j->buf, j->len);
+        format_etag(etag, j->text.data, j->text.len);
         if (client_has(req, etag))
             rc = udc_http_respond(req, 304, NULL, "", 0);
         else
-            rc = udc_http_respond_json(req, status, j->buf, j->len);
+            rc = udc_http_respond_json(req, status, j->text.data, j->text.len);
     } else {
-        rc = udc_http_respond_json(req, status, j->buf, j->len);
+        rc = udc_http_respond_json(req, status, j->text.data, j->text.len);
     }
-    free(j->buf);
+    udc_strbuf_free(&j->text);
     memset(j, 0, sizeof *j);
     return rc;
 }
@@ -122,11 +122,10 @@ struct api_body *api_body_new(struct jbuf *j)
     struct api_body *b = j->failed ? NULL : malloc(sizeof *b);
     if (b) {
         atomic_init(&b->refs, 1);
-        b->json = j->buf;
-        b->len = j->len;
+        b->json = udc_strbuf_detach(&j->text, &b->len);
         format_etag(b->etag, b->json, b->len);
     } else {
-        free(j->buf);
+        udc_strbuf_free(&j->text);
     }
     memset(j, 0, sizeof *j);
     return b;

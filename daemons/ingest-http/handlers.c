@@ -12,6 +12,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ping_message.h"
+#include "strbuf.h"
 #include "uuid.h"
 
 #define SOURCE_MOBILE "mobile"
@@ -46,39 +47,11 @@ void ingest_metrics_init(struct ingest *in)
 
 /* --- responses ------------------------------------------------------------------------ */
 
-struct text {
-    char *buf;
-    size_t len, cap;
-};
-
-static int text_add(struct text *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->buf, cap);
-        if (!grown)
-            return -1;
-        t->buf = grown;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
-    return 0;
-}
-
-static int text_str(struct text *t, const char *s)
-{
-    return text_add(t, s, strlen(s));
-}
-
-static int text_quoted(struct text *t, const char *s)
+static int text_quoted(struct udc_strbuf *t, const char *s)
 {
     char buf[512];
     size_t n = udc_http_json_quote(buf, sizeof buf, s);
-    return text_add(t, buf, n < sizeof buf ? n : sizeof buf - 1);
+    return udc_strbuf_append(t, buf, n < sizeof buf ? n : sizeof buf - 1);
 }
 
 /* 400 with the POC's schema_errors shape plus a sentence: {"error": "latitude must be …",
@@ -87,16 +60,17 @@ static int respond_invalid(struct udc_http_request *req, unsigned status,
                            const struct udc_location_error *e)
 {
     char sentence[256];
-    struct text t = {0};
+    struct udc_strbuf t = UDC_STRBUF_INIT;
     snprintf(sentence, sizeof sentence, "%s %s", e->field, e->rule);
-    int ok = text_str(&t, "{\"error\":") == 0 && text_quoted(&t, sentence) == 0 &&
-             text_str(&t, ",\"field\":") == 0 && text_quoted(&t, e->field) == 0 &&
-             text_str(&t, ",\"schema_errors\":{") == 0 && text_quoted(&t, e->field) == 0 &&
-             text_str(&t, ":[") == 0 && text_quoted(&t, e->rule) == 0 && text_str(&t, "]}}") == 0;
+    int ok = udc_strbuf_append_str(&t, "{\"error\":") == 0 && text_quoted(&t, sentence) == 0 &&
+             udc_strbuf_append_str(&t, ",\"field\":") == 0 && text_quoted(&t, e->field) == 0 &&
+             udc_strbuf_append_str(&t, ",\"schema_errors\":{") == 0 &&
+             text_quoted(&t, e->field) == 0 && udc_strbuf_append_str(&t, ":[") == 0 &&
+             text_quoted(&t, e->rule) == 0 && udc_strbuf_append_str(&t, "]}}") == 0;
     udc_counter_inc(rejected_total, (const char *[]){e->field}, 1);
-    int rc = ok ? udc_http_respond_json(req, status, t.buf, t.len)
+    int rc = ok ? udc_http_respond_json(req, status, t.data, t.len)
                 : udc_http_respond_error(req, 500, "out of memory");
-    free(t.buf);
+    udc_strbuf_free(&t);
     return rc;
 }
 
@@ -231,55 +205,58 @@ static int post_location(struct udc_http_request *req, void *userdata)
  * answer waits for the confirm of the one message that carries the valid pings. */
 struct batch_ctx {
     struct udc_http_request *req;
-    struct text verdicts; /* "[{…},{…}]" */
+    struct udc_strbuf verdicts; /* "[{…},{…}]" */
     size_t accepted, rejected;
 };
 
-static int add_verdicts(struct text *t, const struct udc_location_batch *b, size_t *rejected)
+static int add_verdicts(struct udc_strbuf *t, const struct udc_location_batch *b, size_t *rejected)
 {
     char head[96];
-    if (text_str(t, "[") != 0)
+    if (udc_strbuf_append_str(t, "[") != 0)
         return -1;
     for (size_t i = 0; i < b->count; i++) {
         int ok;
         snprintf(head, sizeof head, "%s{\"index\":%zu,", i ? "," : "", i);
         if (b->valid[i]) {
-            ok = text_str(t, head) == 0 &&
-                 text_str(t, "\"status\":\"accepted\",\"event_id\":\"") == 0 &&
-                 text_str(t, b->items[i].event_id) == 0 && text_str(t, "\"}") == 0;
+            ok = udc_strbuf_append_str(t, head) == 0 &&
+                 udc_strbuf_append_str(t, "\"status\":\"accepted\",\"event_id\":\"") == 0 &&
+                 udc_strbuf_append_str(t, b->items[i].event_id) == 0 &&
+                 udc_strbuf_append_str(t, "\"}") == 0;
         } else {
             const struct udc_location_error *e = &b->errors[i];
             char sentence[256];
             snprintf(sentence, sizeof sentence, "%s %s", e->field, e->rule);
-            ok = text_str(t, head) == 0 && text_str(t, "\"status\":\"rejected\",\"field\":") == 0 &&
-                 text_quoted(t, e->field) == 0 && text_str(t, ",\"error\":") == 0 &&
-                 text_quoted(t, sentence) == 0 && text_str(t, "}") == 0;
+            ok = udc_strbuf_append_str(t, head) == 0 &&
+                 udc_strbuf_append_str(t, "\"status\":\"rejected\",\"field\":") == 0 &&
+                 text_quoted(t, e->field) == 0 && udc_strbuf_append_str(t, ",\"error\":") == 0 &&
+                 text_quoted(t, sentence) == 0 && udc_strbuf_append_str(t, "}") == 0;
             udc_counter_inc(rejected_total, (const char *[]){e->field}, 1);
             (*rejected)++;
         }
         if (!ok)
             return -1;
     }
-    return text_str(t, "]");
+    return udc_strbuf_append_str(t, "]");
 }
 
 static int respond_batch(struct udc_http_request *req, unsigned status, struct batch_ctx *c)
 {
-    struct text t = {0};
+    struct udc_strbuf t = UDC_STRBUF_INIT;
     char head[128];
     snprintf(head, sizeof head, "{\"accepted\":%zu,\"rejected\":%zu,\"items\":", c->accepted,
              c->rejected);
-    int ok = text_str(&t, head) == 0 && text_add(&t, c->verdicts.buf, c->verdicts.len) == 0 &&
-             text_str(&t, "}") == 0;
-    int rc = ok ? udc_http_respond_json(req, status, t.buf, t.len)
+    int ok = udc_strbuf_append_str(&t, head) == 0 &&
+             udc_strbuf_append(&t, c->verdicts.data, c->verdicts.len) == 0 &&
+             udc_strbuf_append_str(&t, "}") == 0;
+    int rc = ok ? udc_http_respond_json(req, status, t.data, t.len)
                 : udc_http_respond_error(req, 500, "out of memory");
-    free(t.buf);
+    udc_strbuf_free(&t);
     return rc;
 }
 
 static void batch_ctx_free(struct batch_ctx *c)
 {
-    free(c->verdicts.buf);
+    udc_strbuf_free(&c->verdicts);
     free(c);
 }
 

@@ -23,7 +23,7 @@ START_TEST(answers_only_for_the_version_it_was_rendered_at)
     struct jbuf j = rendered("[{\"id\":1}]");
     struct api_body *b = persons_cache_put(c, 7, &j);
     ck_assert_ptr_nonnull(b);
-    ck_assert_ptr_null(j.buf); /* the buffer now belongs to the body */
+    ck_assert_ptr_null(j.text.data); /* the buffer now belongs to the body */
     ck_assert_str_eq(b->json, "[{\"id\":1}]");
     ck_assert_uint_eq(b->len, 10);
     ck_assert_uint_eq(strlen(b->etag), 18);
@@ -63,7 +63,7 @@ START_TEST(same_json_same_etag)
     struct jbuf failed = rendered("[]");
     failed.failed = 1;
     ck_assert_ptr_null(api_body_new(&failed));
-    ck_assert_ptr_null(failed.buf);
+    ck_assert_ptr_null(failed.text.data);
 }
 END_TEST
 

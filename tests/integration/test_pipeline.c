@@ -1,16 +1,19 @@
 /* The location pipeline end to end — udc-ingest-http → RabbitMQ → udc-writer → PostGIS —
  * on the throwaway stack: accepted pings are stored exactly once, bad input is refused with
- * a reason, and nothing accepted is lost or doubled when the writer is killed, the broker
- * restarts or the database restarts under load. */
+ * a reason, single pings share broker messages under load and leave alone at light load,
+ * and nothing accepted is lost or doubled when the writer is killed, the broker restarts or
+ * the database restarts under load. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,6 +357,188 @@ START_TEST(unknown_person_goes_to_dead_letters_with_its_reason)
 }
 END_TEST
 
+/* --- grouping of single pings ------------------------------------------------------- */
+
+/* A private queue on udc.locations that sees every message udc-ingest-http publishes. */
+static const char *ingest_messages_queue = "udc.test.ingest-messages";
+
+static void grouping_setup(void)
+{
+    amqp_admin_declare_bound_queue(ingest_messages_queue, "udc.locations", "location.mobile");
+}
+
+static void grouping_teardown(void)
+{
+    amqp_admin_delete_queue(ingest_messages_queue);
+}
+
+/* How the broker messages carried the pings of one test. */
+struct carriage {
+    char *const *ids; /* the test's event ids */
+    size_t n;
+    size_t messages; /* messages that carried at least one of them */
+    size_t pings;    /* of them, over all those messages */
+    size_t alone;    /* messages of one bare ping whose message id is its event id */
+};
+
+static int is_ours(const struct carriage *c, const char *event_id)
+{
+    for (size_t i = 0; event_id && i < c->n; i++)
+        if (strcmp(c->ids[i], event_id) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *event_id_field(json_object *ping)
+{
+    json_object *id;
+    return json_object_object_get_ex(ping, "event_id", &id) ? json_object_get_string(id) : NULL;
+}
+
+static int count_carried(const struct amqp_admin_message *m, void *arg)
+{
+    struct carriage *c = arg;
+    json_object *o = json_tokener_parse(m->body);
+    ck_assert_msg(o != NULL, "message %s is not JSON: %s", m->message_id, m->body);
+    json_object *locations;
+    size_t ours = 0;
+    if (json_object_object_get_ex(o, "locations", &locations)) {
+        for (size_t i = 0; i < json_object_array_length(locations); i++)
+            ours += is_ours(c, event_id_field(json_object_array_get_idx(locations, i)));
+    } else if (is_ours(c, event_id_field(o))) {
+        ours = 1;
+        c->alone += strcmp(m->message_id, event_id_field(o)) == 0;
+    }
+    c->messages += ours > 0;
+    c->pings += ours;
+    json_object_put(o);
+    return 1; /* the queue is the test's own: take everything */
+}
+
+static int all_carried(void *arg)
+{
+    struct carriage *c = arg;
+    amqp_admin_drain(ingest_messages_queue, 10000, count_carried, c);
+    return c->pings >= c->n;
+}
+
+/* Posts one ping with the given event id (as Idempotency-Key); the HTTP status. */
+static long post_ping(int k, unsigned seq, const char *event_id)
+{
+    char body[256], header[80];
+    ping_body(body, sizeof body, k, seq);
+    snprintf(header, sizeof header, "Idempotency-Key: %s", event_id);
+    const char *headers[] = {"Content-Type: application/json", header, NULL};
+    struct httpc_response r;
+    httpc_request("POST", ingest_url("/api/locations"), headers, body, strlen(body), &r);
+    long status = r.status;
+    httpc_response_free(&r);
+    return status;
+}
+
+START_TEST(a_single_ping_at_light_load_leaves_alone)
+{
+    enum { N = 5 };
+    char ids[N][37], *id_list[N];
+    for (int i = 0; i < N; i++) {
+        itest_uuid(ids[i]);
+        id_list[i] = ids[i];
+        ck_assert_int_eq(post_ping(i, 7000u + (unsigned)i, ids[i]), 202);
+    }
+    struct carriage c = {id_list, N, 0, 0, 0};
+    ck_assert_msg(itest_wait(all_carried, &c, 20000), "%zu of %d pings reached the test queue",
+                  c.pings, N);
+    ck_assert_uint_eq(c.messages, N);
+    ck_assert_uint_eq(c.alone, N);
+}
+END_TEST
+
+/* The broker's process (of the throwaway stack), to hold its confirms back. */
+static pid_t broker_pid(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/rabbitmq/rabbitmq.pid", itest_env("UDC_RUN_DIR"));
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    long pid = 0;
+    int read = fscanf(f, "%ld", &pid);
+    fclose(f);
+    ck_assert_msg(read == 1 && pid > 1, "no pid in %s", path);
+    return (pid_t)pid;
+}
+
+/* udc_ingest_in_flight from udc-ingest-http's /metrics: pings queued or awaiting confirm. */
+static double ingest_in_flight(void)
+{
+    struct httpc_response r;
+    double v = -1;
+    if (httpc_request("GET", ingest_url("/metrics"), NULL, NULL, 0, &r) == 0 && r.body) {
+        const char *line = strstr(r.body, "\nudc_ingest_in_flight ");
+        if (line)
+            v = strtod(line + strlen("\nudc_ingest_in_flight "), NULL);
+    }
+    httpc_response_free(&r);
+    return v;
+}
+
+enum { GROUPED_PINGS = 48 };
+
+static int all_submitted(void *unused)
+{
+    (void)unused;
+    return ingest_in_flight() >= GROUPED_PINGS;
+}
+
+struct poster {
+    pthread_t thread;
+    int k;
+    char event_id[37];
+    long status;
+};
+
+static void *post_one(void *arg)
+{
+    struct poster *p = arg;
+    p->status = post_ping(p->k, 8000u + (unsigned)p->k, p->event_id);
+    return NULL;
+}
+
+START_TEST(single_pings_share_messages_while_confirms_are_slow)
+{
+    struct poster posters[GROUPED_PINGS];
+    char *id_list[GROUPED_PINGS];
+    pid_t broker = broker_pid();
+    /* The broker sleeps (no confirms) until every ping is submitted; should the test die
+     * meanwhile, the background resume wakes it well inside the daemons' confirm timeout. */
+    ck_assert_int_eq(itest_sh("(sleep 4; kill -CONT %ld) >/dev/null 2>&1 &", (long)broker), 0);
+    ck_assert_int_eq(kill(broker, SIGSTOP), 0);
+    for (int i = 0; i < GROUPED_PINGS; i++) {
+        posters[i].k = i;
+        itest_uuid(posters[i].event_id);
+        id_list[i] = posters[i].event_id;
+        pthread_create(&posters[i].thread, NULL, post_one, &posters[i]);
+    }
+    int submitted = itest_wait(all_submitted, NULL, 2500);
+    kill(broker, SIGCONT);
+    ck_assert_msg(submitted, "only %.0f of %d pings reached the publisher", ingest_in_flight(),
+                  GROUPED_PINGS);
+    for (int i = 0; i < GROUPED_PINGS; i++) {
+        pthread_join(posters[i].thread, NULL);
+        ck_assert_int_eq(posters[i].status, 202);
+    }
+
+    struct carriage c = {id_list, GROUPED_PINGS, 0, 0, 0};
+    ck_assert_msg(itest_wait(all_carried, &c, 20000), "%zu of %d pings reached the test queue",
+                  c.pings, GROUPED_PINGS);
+    fprintf(stderr, "grouping: %d concurrent pings in %zu broker messages\n", GROUPED_PINGS,
+            c.messages);
+    ck_assert_uint_eq(c.pings, GROUPED_PINGS); /* each exactly once */
+    /* Two messages may leave before the confirms stall; the rest wait and leave together. */
+    ck_assert_msg(c.messages <= GROUPED_PINGS / 8, "%d pings took %zu messages", GROUPED_PINGS,
+                  c.messages);
+}
+END_TEST
+
 /* --- faults under load -------------------------------------------------------------- */
 
 enum { LOAD_PINGS = 20000, LOAD_THREADS = 8 };
@@ -570,6 +755,12 @@ int main(void)
     tcase_add_test(basics, slow_client_is_cut_and_others_are_served);
     tcase_add_test(basics, unknown_person_goes_to_dead_letters_with_its_reason);
     suite_add_tcase(s, basics);
+    TCase *grouping = tcase_create("grouping");
+    tcase_set_timeout(grouping, 120);
+    tcase_add_checked_fixture(grouping, grouping_setup, grouping_teardown);
+    tcase_add_test(grouping, a_single_ping_at_light_load_leaves_alone);
+    tcase_add_test(grouping, single_pings_share_messages_while_confirms_are_slow);
+    suite_add_tcase(s, grouping);
     TCase *faults = tcase_create("faults");
     tcase_set_timeout(faults, 600);
     tcase_add_checked_fixture(faults, fault_setup, fault_teardown);

@@ -61,8 +61,10 @@ size_t ack_order_confirmed(struct ack_order *a, uint64_t through)
      * are in publish order, so it waits only behind groups published before it. */
     while (g < a->nwaiting && a->waiting[g].last_seq <= through)
         insert_done(a, &a->waiting[g++]);
-    a->nwaiting -= g;
-    memmove(a->waiting, a->waiting + g, a->nwaiting * sizeof *a->waiting);
+    if (g > 0) {
+        a->nwaiting -= g;
+        memmove(a->waiting, a->waiting + g, a->nwaiting * sizeof *a->waiting);
+    }
 
     size_t acked = 0, d = 0;
     while (d < a->ndone && a->done[d].first == a->front) {
@@ -70,8 +72,10 @@ size_t ack_order_confirmed(struct ack_order *a, uint64_t through)
         acked += a->done[d].deliveries;
         d++;
     }
-    a->ndone -= d;
-    memmove(a->done, a->done + d, a->ndone * sizeof *a->done);
+    if (d > 0) {
+        a->ndone -= d;
+        memmove(a->done, a->done + d, a->ndone * sizeof *a->done);
+    }
     return acked;
 }
 

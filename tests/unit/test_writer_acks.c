@@ -19,6 +19,21 @@ static void teardown(void)
     ack_order_free(&a);
 }
 
+/* A writer that has published nothing yet asks on every step. */
+START_TEST(nothing_published_acks_nothing)
+{
+    struct ack_order fresh = {0};
+    ck_assert_uint_eq(ack_order_confirmed(&fresh, 0), 0);
+    ck_assert_uint_eq(ack_order_confirmed(&fresh, 7), 0);
+    ck_assert_uint_eq(ack_order_oldest_ms(&fresh), 0);
+    ck_assert_uint_eq(ack_order_pending(&fresh), 0);
+    ack_order_reset(&fresh, 3);
+    ck_assert_uint_eq(ack_order_confirmed(&fresh, 1), 0);
+    ck_assert_uint_eq(fresh.front, 3);
+    ack_order_free(&fresh);
+}
+END_TEST
+
 START_TEST(in_order_batches_are_acked_as_confirmed)
 {
     ck_assert_int_eq(ack_order_published(&a, 0, 10, 1, 100), 0);
@@ -137,6 +152,7 @@ int main(void)
     Suite *s = suite_create("writer_acks");
     TCase *tc = tcase_create("ack_order");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, nothing_published_acks_nothing);
     tcase_add_test(tc, in_order_batches_are_acked_as_confirmed);
     tcase_add_test(tc, a_later_batch_waits_for_the_earlier_one);
     tcase_add_test(tc, only_the_contiguous_prefix_is_acked);

@@ -67,6 +67,7 @@ struct udc_writer_config {
     int prefetch;
     int batch_size;
     int batch_wait_ms;
+    int connections; /* statements in flight at once, one database connection each */
 };
 
 struct udc_connector_config {

@@ -19,7 +19,13 @@
 #define STMT_STORE  "writer_store"
 #define STMT_LOOKUP "writer_lookup"
 
-/* Pings stored before (redeliveries, repeated requests) are not in "inserted": they come
+/* Rows are inserted in event_id order, not in the batch's order: two statements in flight
+ * that share event ids (a redelivery next to the first delivery, two writers) then take the
+ * unique index's entries in the same order, and one waits for the other instead of both
+ * deadlocking. The row ids of a batch follow event_id order; nothing relies on row ids
+ * following the pings' order (the API orders by creation_time, ids only break ties).
+ *
+ * Pings stored before (redeliveries, repeated requests) are not in "inserted": they come
  * back with a NULL id and are looked up by STMT_LOOKUP, under a fresh snapshot that also
  * sees rows a concurrent transaction committed after this statement's. Joining location
  * here instead would cost an index probe per ping on every batch for what is rare. */
@@ -35,7 +41,7 @@ const struct udc_db_statement store_statements[] = {
      "         ST_SetSRID(ST_MakePoint(i.longitude, i.latitude), 4326)::geography,"
      "         timestamptz 'epoch' + i.created_us * interval '1 microsecond', i.source"
      "    FROM input i JOIN person p ON p.id = i.person_id"
-     "   ORDER BY i.idx"
+     "   ORDER BY i.event_id"
      "  ON CONFLICT (event_id) DO NOTHING"
      "  RETURNING id, event_id"
      ")"
@@ -109,9 +115,19 @@ static int build_arrays(const struct udc_location *items, size_t n, struct text 
     return 0;
 }
 
+enum store_status store_status_for(enum udc_db_error_kind kind, const char *sqlstate)
+{
+    if (kind == UDC_DB_ERR_STATEMENT)
+        return STORE_REJECTED;
+    if (kind == UDC_DB_ERR_TRANSIENT && sqlstate &&
+        (strcmp(sqlstate, "40P01") == 0 || strcmp(sqlstate, "40001") == 0))
+        return STORE_CONFLICT;
+    return STORE_DB_DOWN;
+}
+
 static enum store_status failure_status(struct udc_db *db)
 {
-    return udc_db_last_error_kind(db) == UDC_DB_ERR_STATEMENT ? STORE_REJECTED : STORE_DB_DOWN;
+    return store_status_for(udc_db_last_error_kind(db), udc_db_last_sqlstate(db));
 }
 
 /* Fills the ids that the main statement could not see (see STMT_LOOKUP). */

@@ -29,7 +29,12 @@ enum store_status {
     STORE_OK,
     STORE_DB_DOWN,  /* connection lost or transient failure: keep the batch, retry later */
     STORE_REJECTED, /* the database refused the data (a statement error): isolate it */
+    STORE_CONFLICT, /* deadlock or serialization failure with a concurrent transaction:
+                       rolled back, nothing is wrong with the data; send it again at once */
 };
+
+/* The status for a failed statement: its error kind and SQLSTATE (udc_db_last_*). */
+enum store_status store_status_for(enum udc_db_error_kind kind, const char *sqlstate);
 
 /* The writer's prepared statements, for udc_db_new(). */
 extern const struct udc_db_statement store_statements[];

@@ -14,6 +14,12 @@
 #include "stored_event.h"
 #include "uuid.h"
 
+/* Upper bound of writer.connections (config_schema.c), for the poll set. */
+#define MAX_LANES 16
+
+/* After a failed statement for want of the database: send it again no sooner. */
+#define RETRY_MS 250
+
 static const double batch_bounds[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000};
 static const double seconds_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                         0.25,  0.5,    1,     2.5,  5,     10};
@@ -39,6 +45,8 @@ static void metrics_init(struct writer_metrics *m)
     m->db_errors = udc_counter_new(reg, "udc_writer_db_errors_total",
                                    "Batches that failed on the database, by kind", 1,
                                    (const char *[]){"kind"});
+    m->held = udc_gauge_new(reg, "udc_writer_deliveries_held",
+                            "Messages received and not yet acknowledged", 0, NULL);
 }
 
 int writer_init(struct writer *w, struct udc_daemon *daemon)
@@ -49,9 +57,19 @@ int writer_init(struct writer *w, struct udc_daemon *daemon)
     w->cfg = cfg;
     w->reported_state = -1;
     w->amqp = udc_amqp_new(udc_config_amqp_url(cfg, "writer"), "udc-writer", cfg->amqp.heartbeat_s);
-    w->db = udc_db_new(cfg->db.url, store_statements, store_statement_count,
-                       cfg->db.connect_timeout_s, cfg->db.statement_timeout_ms);
-    if (!w->amqp || !w->db) {
+    w->nlanes = cfg->writer.connections < 1 ? 1 : (size_t)cfg->writer.connections;
+    if (w->nlanes > MAX_LANES)
+        w->nlanes = MAX_LANES;
+    w->lanes = calloc(w->nlanes, sizeof *w->lanes);
+    for (size_t i = 0; w->lanes && i < w->nlanes; i++) {
+        w->lanes[i].db = udc_db_new(cfg->db.url, store_statements, store_statement_count,
+                                    cfg->db.connect_timeout_s, cfg->db.statement_timeout_ms);
+        if (!w->lanes[i].db || udc_db_set_application_name(w->lanes[i].db, "udc-writer") != 0) {
+            writer_free(w);
+            return -1;
+        }
+    }
+    if (!w->amqp || !w->lanes) {
         writer_free(w);
         return -1;
     }
@@ -60,26 +78,30 @@ int writer_init(struct writer *w, struct udc_daemon *daemon)
     return 0;
 }
 
-static void job_free(struct store_job *job)
+/* Forgets the lane's batch (the copies of its pings and their results). */
+static void lane_clear(struct store_lane *lane)
 {
-    free(job->items);
-    free(job->results);
-    job->items = NULL;
-    job->results = NULL;
-    job->total = 0;
-    job->deliveries = 0;
+    free(lane->items);
+    free(lane->results);
+    lane->items = NULL;
+    lane->results = NULL;
+    lane->total = 0;
+    lane->deliveries = 0;
+    lane->retry_at_ms = 0;
 }
 
 void writer_free(struct writer *w)
 {
     batch_free(&w->batch);
-    job_free(&w->job);
-    free(w->groups);
-    w->groups = NULL;
+    ack_order_free(&w->acks);
+    for (size_t i = 0; w->lanes && i < w->nlanes; i++) {
+        lane_clear(&w->lanes[i]);
+        udc_db_free(w->lanes[i].db);
+    }
+    free(w->lanes);
+    w->lanes = NULL;
     udc_amqp_free(w->amqp);
-    udc_db_free(w->db);
     w->amqp = NULL;
-    w->db = NULL;
 }
 
 int writer_ready(struct writer *w, char *reason, size_t len)
@@ -95,22 +117,31 @@ int writer_ready(struct writer *w, char *reason, size_t len)
     return 1;
 }
 
+static struct delivery *delivery_at(struct writer *w, uint64_t number)
+{
+    return &w->batch.items[number - w->base];
+}
+
 /* The broker connection is gone (or we give it up): every delivery in hand will come
- * again, so forget them without acking. A statement in flight still finishes; its outcome
+ * again, so forget them without acking. Statements in flight still finish; their outcome
  * is ignored. */
 static void drop_batch(struct writer *w, const char *why)
 {
     if (w->batch.count)
         udc_log_warn("batch left to redelivery", "deliveries=%zu reason=\"%s\"", w->batch.count,
                      why);
+    w->base += w->batch.count;
+    w->next = w->base;
     batch_clear(&w->batch);
-    if (w->job.running)
-        w->job.discard = 1;
-    else
-        job_free(&w->job);
-    w->job.deliveries = 0;
-    w->ngroups = 0;
-    w->held = 0;
+    for (size_t i = 0; i < w->nlanes; i++) {
+        struct store_lane *lane = &w->lanes[i];
+        if (lane->running)
+            lane->discard = 1; /* its copies stay until the statement ends */
+        else
+            lane_clear(lane);
+        lane->deliveries = 0;
+    }
+    ack_order_reset(&w->acks, w->base);
     w->sent_pings = 0;
     w->consuming = 0;
 }
@@ -122,14 +153,23 @@ static void give_up_connection(struct writer *w, const char *why)
     drop_batch(w, why);
 }
 
-/* Until the first messages tell their size, a prefetch that large messages cannot turn into
- * a burst of memory; adapt_prefetch() raises it at once for single pings. */
+/* Messages to hold for about (connections + spare) batches of pings, given the average size
+ * of messages so far. Until the first messages tell their size, a prefetch that large
+ * messages cannot turn into a burst of memory; adapt_prefetch() raises it at once for single
+ * pings. */
+static double wanted_prefetch(const struct writer *w)
+{
+    double avg = w->pings_per_message, limit = w->cfg->writer.prefetch;
+    if (avg <= 0)
+        return limit < 64 ? limit : 64;
+    double batches = (double)(w->nlanes + WRITER_SPARE_BATCHES);
+    double want = batches * (double)w->cfg->writer.batch_size / (avg < 1 ? 1 : avg);
+    return want > limit ? limit : want < 1 ? 1 : want;
+}
+
 static uint16_t initial_prefetch(const struct writer *w)
 {
-    int prefetch = w->cfg->writer.prefetch;
-    if (w->pings_per_message <= 0 && prefetch > 64)
-        prefetch = 64;
-    return (uint16_t)prefetch;
+    return (uint16_t)wanted_prefetch(w);
 }
 
 static int ensure_broker(struct writer *w)
@@ -161,16 +201,17 @@ static int ensure_broker(struct writer *w)
     return 0;
 }
 
-static int ensure_database(struct writer *w)
+static int ensure_database(struct writer *w, struct store_lane *lane)
 {
-    int ok = udc_db_ensure(w->db) == 0;
+    int ok = udc_db_ensure(lane->db) == 0;
     atomic_store(&w->db_up, ok);
     return ok ? 0 : -1;
 }
 
 /* One delivery in its own transaction (after the database refused a whole batch): a refusal
- * now is this message's own, and it is dead-lettered with the database's reason. */
-static int store_one_delivery(struct writer *w, struct delivery *d)
+ * now is this message's own, and it is dead-lettered with the database's reason. 0 when it
+ * is stored or refused, -1 when it waits for a retry. */
+static int store_one_delivery(struct writer *w, struct store_lane *lane, struct delivery *d)
 {
     size_t total = delivery_storable(d);
     if (total == 0)
@@ -185,14 +226,15 @@ static int store_one_delivery(struct writer *w, struct delivery *d)
         if (d->pings.valid[j])
             items[k++] = d->pings.items[j];
     char err[400];
-    enum store_status st = store_batch(w->db, items, total, results, err, sizeof err);
-    if (st == STORE_DB_DOWN)
+    enum store_status st = store_batch(lane->db, items, total, results, err, sizeof err);
+    if (st == STORE_DB_DOWN || st == STORE_CONFLICT)
         goto out;
     if (st == STORE_REJECTED) {
         snprintf(d->reason, sizeof d->reason, "refused by the database: %s", err);
         free(d->results);
         d->results = NULL; /* nothing of it is stored */
         w->batch.ping_count -= total;
+        w->sent_pings -= total;
     } else {
         k = 0;
         for (size_t j = 0; j < d->pings.count; j++)
@@ -230,15 +272,15 @@ static const char *dead_letter_reason(struct delivery *d, const char **label)
     return used ? d->reason : NULL;
 }
 
-/* Publishes location.stored for the stored pings and the dead letters of deliveries
- * first..first+n-1. Returns the number of publishes, -1 when the connection broke. */
-static int publish_outcomes(struct writer *w, size_t first, size_t n, uint64_t *last_seq)
+/* Publishes location.stored for the stored pings and the dead letters of the n deliveries
+ * from number first. Returns the number of publishes, -1 when the connection broke. */
+static int publish_outcomes(struct writer *w, uint64_t first, size_t n, uint64_t *last_seq)
 {
     int published = 0;
     struct stored_event ev;
     stored_event_init(&ev);
-    for (size_t i = first; i < first + n; i++) {
-        struct delivery *d = &w->batch.items[i];
+    for (uint64_t i = first; i < first + n; i++) {
+        struct delivery *d = delivery_at(w, i);
         for (size_t j = 0; d->results && j < d->pings.count; j++) {
             if (!d->pings.valid[j] || d->results[j].verdict != STORE_STORED)
                 continue;
@@ -283,19 +325,13 @@ static void observe_lag(struct writer *w, size_t n)
     }
 }
 
-/* Deliveries not yet in a published group or the statement in flight start here. */
-static size_t first_unsent(const struct writer *w)
-{
-    return w->held + w->job.deliveries;
-}
-
-/* How many deliveries from first_unsent make one transaction: whole messages up to
+/* How many deliveries from number next make one transaction: whole messages up to
  * batch_size pings (at least one). Larger transactions only hold more memory longer. */
-static size_t flush_count(const struct writer *w)
+static size_t flush_count(struct writer *w)
 {
     size_t pings = 0, n = 0, limit = (size_t)w->cfg->writer.batch_size;
-    for (size_t i = first_unsent(w); i < w->batch.count; i++, n++) {
-        size_t more = delivery_storable(&w->batch.items[i]);
+    for (uint64_t i = w->next; i < w->base + w->batch.count; i++, n++) {
+        size_t more = delivery_storable(delivery_at(w, i));
         if (n > 0 && pings + more > limit)
             break;
         pings += more;
@@ -303,121 +339,158 @@ static size_t flush_count(const struct writer *w)
     return n;
 }
 
-static int batch_due(const struct writer *w, uint64_t now_ms)
+/* A new batch should start now (a lane being free). */
+static int batch_due(struct writer *w, uint64_t now_ms)
 {
-    size_t first = first_unsent(w);
-    if (first >= w->batch.count || w->job.running || now_ms < w->retry_at_ms)
+    if (w->next >= w->base + w->batch.count)
         return 0;
     if (w->draining)
         return 1;
     if (w->batch.ping_count - w->sent_pings >= (size_t)w->cfg->writer.batch_size ||
         w->batch.count >= (size_t)udc_amqp_prefetch(w->amqp))
         return 1;
-    return now_ms - w->batch.items[first].received_ms >= (uint64_t)w->cfg->writer.batch_wait_ms;
+    return now_ms - delivery_at(w, w->next)->received_ms >= (uint64_t)w->cfg->writer.batch_wait_ms;
 }
 
-/* Sends the next transaction's statement, without waiting for it. */
-static void start_job(struct writer *w)
+/* Sends the lane's statement, without waiting for it. */
+static void send_lane(struct writer *w, struct store_lane *lane)
 {
-    struct store_job *job = &w->job;
-    size_t first = first_unsent(w), n = flush_count(w), total = 0;
-    if (n == 0 || ensure_database(w) != 0)
+    char err[512];
+    lane->started_us = udc_now_us();
+    enum store_status st = ensure_database(w, lane) != 0
+                               ? STORE_DB_DOWN
+                               : store_send(lane->db, lane->items, lane->total, err, sizeof err);
+    if (st == STORE_OK) {
+        lane->running = 1;
         return;
-    for (size_t i = first; i < first + n; i++)
-        total += delivery_storable(&w->batch.items[i]);
-    job->deliveries = n;
-    job->total = total;
-    job->discard = 0;
-    if (total == 0)
-        return; /* nothing to store (invalid messages only): "done" at once */
-    job->items = malloc(total * sizeof *job->items);
-    job->results = malloc(total * sizeof *job->results);
-    if (!job->items || !job->results) {
-        job_free(job);
+    }
+    if (udc_db_is_ok(lane->db) || udc_db_retry_in_ms(lane->db) == 0)
+        udc_log_warn("batch not sent; will retry", "pings=%zu error=\"%s\"", lane->total,
+                     udc_db_last_error(lane->db));
+    udc_counter_inc(w->m.db_errors, (const char *[]){"unavailable"}, 1);
+    atomic_store(&w->db_up, udc_db_is_ok(lane->db));
+    w->db_failures++;
+    lane->retry_at_ms = udc_now_ms() + RETRY_MS;
+}
+
+static void finish_lane(struct writer *w, struct store_lane *lane, enum store_status st,
+                        const char *err);
+
+/* Gives the lane the next batch of deliveries and sends it. */
+static void start_lane(struct writer *w, struct store_lane *lane)
+{
+    size_t n = flush_count(w), total = 0;
+    for (uint64_t i = w->next; i < w->next + n; i++)
+        total += delivery_storable(delivery_at(w, i));
+    lane->first = w->next;
+    lane->deliveries = n;
+    lane->total = total;
+    lane->discard = 0;
+    lane->retry_at_ms = 0;
+    w->next += n;
+    w->sent_pings += total;
+    if (total == 0) { /* nothing to store (invalid messages only): done at once */
+        finish_lane(w, lane, STORE_OK, "");
+        return;
+    }
+    lane->items = malloc(total * sizeof *lane->items);
+    lane->results = malloc(total * sizeof *lane->results);
+    if (!lane->items || !lane->results) {
         give_up_connection(w, "out of memory");
         return;
     }
     size_t k = 0;
-    for (size_t i = first; i < first + n; i++) {
-        struct delivery *d = &w->batch.items[i];
+    for (uint64_t i = lane->first; i < lane->first + n; i++) {
+        struct delivery *d = delivery_at(w, i);
         for (size_t j = 0; d->results && j < d->pings.count; j++)
             if (d->pings.valid[j])
-                job->items[k++] = d->pings.items[j];
+                lane->items[k++] = d->pings.items[j];
     }
-    char err[512];
-    job->started_us = udc_now_us();
-    enum store_status st = store_send(w->db, job->items, total, err, sizeof err);
-    if (st != STORE_OK) {
-        udc_log_warn("batch not sent; will retry", "pings=%zu error=\"%s\"", total, err);
-        udc_counter_inc(w->m.db_errors, (const char *[]){"unavailable"}, 1);
-        atomic_store(&w->db_up, udc_db_is_ok(w->db));
-        job_free(job);
-        w->retry_at_ms = udc_now_ms() + 250;
-        return;
+    send_lane(w, lane);
+}
+
+static int lane_idle(const struct store_lane *lane)
+{
+    return !lane->running && lane->deliveries == 0;
+}
+
+/* Idle lanes take new batches while batches are due; lanes whose statement failed send it
+ * again when its time has come. */
+static void start_lanes(struct writer *w)
+{
+    uint64_t now_ms = udc_now_ms();
+    for (size_t i = 0; i < w->nlanes && atomic_load(&w->amqp_up); i++) {
+        struct store_lane *lane = &w->lanes[i];
+        if (lane->running)
+            continue;
+        if (lane->deliveries && now_ms >= lane->retry_at_ms && udc_db_retry_in_ms(lane->db) == 0)
+            send_lane(w, lane);
+        else if (lane_idle(lane) && batch_due(w, now_ms) && ensure_database(w, lane) == 0)
+            start_lane(w, lane);
     }
-    job->running = 1;
-    w->sent_pings += total;
 }
 
 /* The statement failed: the database refused the data (one message at a time then, so one
- * bad message cannot hold up the rest) or is unavailable (everything kept for a retry).
- * 0 when the deliveries are now stored or refused, -1 when they wait for the retry. */
-static int recover_job(struct writer *w, enum store_status st, const char *err)
+ * bad message cannot hold up the rest), deadlocked with another transaction (sent again at
+ * once) or is unavailable (sent again later). 0 when the deliveries are now stored or
+ * refused, -1 when the lane keeps them for a retry. */
+static int recover_lane(struct writer *w, struct store_lane *lane, enum store_status st,
+                        const char *err)
 {
-    size_t first = w->held;
     if (st == STORE_REJECTED) {
         udc_log_warn("database refused a batch; storing its messages one by one", "error=\"%s\"",
                      err);
         udc_counter_inc(w->m.db_errors, (const char *[]){"refused"}, 1);
         int rc = 0;
-        for (size_t i = first; i < first + w->job.deliveries && rc == 0; i++)
-            rc = store_one_delivery(w, &w->batch.items[i]);
+        for (uint64_t i = lane->first; i < lane->first + lane->deliveries && rc == 0; i++)
+            rc = store_one_delivery(w, lane, delivery_at(w, i));
         if (rc == 0)
             return 0;
-    } else {
-        udc_log_warn("batch not stored; will retry", "pings=%zu error=\"%s\"", w->job.total, err);
-        udc_counter_inc(w->m.db_errors, (const char *[]){"unavailable"}, 1);
+        st = udc_db_is_ok(lane->db) ? STORE_CONFLICT : STORE_DB_DOWN;
     }
-    atomic_store(&w->db_up, udc_db_is_ok(w->db));
-    w->retry_at_ms = udc_now_ms() + 250; /* kept: retried shortly, or when the db is back */
+    if (st == STORE_CONFLICT) {
+        udc_log_info("batch conflicted with another transaction; sending it again",
+                     "pings=%zu error=\"%s\"", lane->total, err);
+        udc_counter_inc(w->m.db_errors, (const char *[]){"conflict"}, 1);
+        lane->retry_at_ms = udc_now_ms();
+        return -1;
+    }
+    udc_log_warn("batch not stored; will retry", "pings=%zu error=\"%s\"", lane->total, err);
+    udc_counter_inc(w->m.db_errors, (const char *[]){"unavailable"}, 1);
+    atomic_store(&w->db_up, udc_db_is_ok(lane->db));
+    w->db_failures++;
+    lane->retry_at_ms = udc_now_ms() + RETRY_MS; /* or when the database is back */
     return -1;
 }
 
-static void take_results(struct writer *w)
+static void take_results(struct writer *w, struct store_lane *lane)
 {
-    struct store_job *job = &w->job;
     size_t k = 0;
     udc_histogram_observe(w->m.commit_seconds, NULL,
-                          (double)(udc_now_us() - job->started_us) / 1e6);
-    udc_histogram_observe(w->m.batch_size, NULL, (double)job->total);
-    for (size_t i = w->held; i < w->held + job->deliveries; i++) {
-        struct delivery *d = &w->batch.items[i];
+                          (double)(udc_now_us() - lane->started_us) / 1e6);
+    udc_histogram_observe(w->m.batch_size, NULL, (double)lane->total);
+    for (uint64_t i = lane->first; i < lane->first + lane->deliveries; i++) {
+        struct delivery *d = delivery_at(w, i);
         for (size_t j = 0; d->results && j < d->pings.count; j++)
             if (d->pings.valid[j])
-                d->results[j] = job->results[k++];
+                d->results[j] = lane->results[k++];
     }
 }
 
-/* The statement in flight has finished with st: the batch becomes a published group. The
- * next statement is sent before this batch's events, so the database works meanwhile. */
-static void finish_job(struct writer *w, enum store_status st, const char *err)
+/* The lane's statement has finished with st: its batch is published, and acked once the
+ * broker confirms its events and every earlier delivery's. Idle lanes get their next
+ * statements before this batch's events are published, so the database works meanwhile. */
+static void finish_lane(struct writer *w, struct store_lane *lane, enum store_status st,
+                        const char *err)
 {
-    struct store_job *job = &w->job;
-    w->sent_pings -= job->total;
-    if (st == STORE_OK)
-        take_results(w);
-    else if (recover_job(w, st, err) != 0) {
-        job_free(job);
+    if (st == STORE_OK && lane->total)
+        take_results(w, lane);
+    else if (st != STORE_OK && recover_lane(w, lane, st, err) != 0)
         return;
-    }
-    size_t first = w->held, n = job->deliveries, pings = 0;
-    job_free(job);
-    for (size_t i = first; i < first + n; i++)
-        pings += delivery_storable(&w->batch.items[i]);
-    w->held += n;
-    w->sent_pings += pings;
-    if (batch_due(w, udc_now_ms()))
-        start_job(w);
+    uint64_t first = lane->first;
+    size_t n = lane->deliveries;
+    lane_clear(lane);
+    start_lanes(w);
     if (!udc_amqp_is_open(w->amqp))
         return; /* given up meanwhile: everything was dropped */
 
@@ -426,51 +499,41 @@ static void finish_job(struct writer *w, enum store_status st, const char *err)
         give_up_connection(w, "publish failed");
         return;
     }
-    if (w->ngroups == w->groups_cap) {
-        size_t cap = w->groups_cap ? w->groups_cap * 2 : 16;
-        struct published_group *grown = realloc(w->groups, cap * sizeof *grown);
-        if (!grown) {
-            give_up_connection(w, "out of memory");
-            return;
-        }
-        w->groups = grown;
-        w->groups_cap = cap;
-    }
-    w->groups[w->ngroups++] = (struct published_group){n, pings, last_seq, udc_now_ms()};
+    if (ack_order_published(&w->acks, first, n, last_seq, udc_now_ms()) != 0)
+        give_up_connection(w, "out of memory");
 }
 
-/* Reads the outcome of the statement in flight when it is there. */
-static void poll_job(struct writer *w)
+/* Reads the outcome of the lane's statement when it is there. */
+static void poll_lane(struct writer *w, struct store_lane *lane)
 {
-    struct store_job *job = &w->job;
     enum store_status st = STORE_OK;
     char err[512] = "";
-    if (job->running) {
-        if (store_poll(w->db, job->items, job->total, job->results, &st, err, sizeof err) > 0)
-            return;
-        job->running = 0;
-        if (job->discard) {
-            job_free(job);
-            return;
-        }
-    } else if (job->deliveries == 0) {
-        return; /* no job */
+    if (!lane->running)
+        return;
+    if (store_poll(lane->db, lane->items, lane->total, lane->results, &st, err, sizeof err) > 0)
+        return;
+    lane->running = 0;
+    if (lane->discard) {
+        lane->discard = 0;
+        lane_clear(lane);
+        return;
     }
-    finish_job(w, st, err);
+    finish_lane(w, lane, st, err);
 }
 
-/* Acks the deliveries of the leading groups whose events are all confirmed. */
+static void poll_lanes(struct writer *w)
+{
+    for (size_t i = 0; i < w->nlanes; i++)
+        poll_lane(w, &w->lanes[i]);
+}
+
+/* Acks the deliveries at the front whose events, and every earlier delivery's, are all
+ * confirmed. */
 static void ack_confirmed(struct writer *w)
 {
-    uint64_t through = udc_amqp_confirmed_through(w->amqp);
-    size_t g = 0, n = 0, pings = 0;
-    while (g < w->ngroups && w->groups[g].last_seq <= through) {
-        n += w->groups[g].deliveries;
-        pings += w->groups[g].pings;
-        g++;
-    }
-    if (g < w->ngroups &&
-        udc_now_ms() - w->groups[g].published_ms > (uint64_t)w->cfg->amqp.confirm_timeout_ms) {
+    size_t n = ack_order_confirmed(&w->acks, udc_amqp_confirmed_through(w->amqp));
+    uint64_t oldest = ack_order_oldest_ms(&w->acks);
+    if (oldest && udc_now_ms() - oldest > (uint64_t)w->cfg->amqp.confirm_timeout_ms) {
         give_up_connection(w, "confirm timeout");
         return;
     }
@@ -481,11 +544,10 @@ static void ack_confirmed(struct writer *w)
         return;
     }
     observe_lag(w, n);
+    for (size_t i = 0; i < n; i++)
+        w->sent_pings -= delivery_storable(&w->batch.items[i]);
     batch_drop_front(&w->batch, n);
-    w->held -= n;
-    w->sent_pings -= pings;
-    w->ngroups -= g;
-    memmove(w->groups, w->groups + g, w->ngroups * sizeof *w->groups);
+    w->base += n;
     if (w->batch.count == 0 && udc_now_ms() - w->trimmed_ms > 1000) {
         malloc_trim(0); /* a burst of large messages is over: give the pages back */
         w->trimmed_ms = udc_now_ms();
@@ -494,25 +556,26 @@ static void ack_confirmed(struct writer *w)
 
 /* Lowers the prefetch when messages carry many pings, so that memory follows the pings in
  * hand; raises it back (up to writer.prefetch) for small ones. basic.qos is a round trip to
- * the broker: it is re-sent only when the count is off by more than a factor of 2, and at
- * most twice a second unless a sharp rise in message size makes it urgent. */
+ * the broker: after the first sizing it is re-sent only when the count is off by more than a
+ * factor of 2, and at most twice a second unless a sharp rise in message size makes it
+ * urgent. */
 static void adapt_prefetch(struct writer *w, size_t pings)
 {
     double avg = w->pings_per_message;
-    avg = avg <= 0 ? (double)pings : avg + ((double)pings - avg) / 16;
-    w->pings_per_message = avg;
-    double want = WRITER_PINGS_IN_HAND * (double)w->cfg->writer.batch_size / (avg < 1 ? 1 : avg);
-    if (want > w->cfg->writer.prefetch)
-        want = w->cfg->writer.prefetch;
-    if (want < 1)
-        want = 1;
+    w->pings_per_message = avg <= 0 ? (double)pings : avg + ((double)pings - avg) / 16;
+    double want = wanted_prefetch(w);
     double now = udc_amqp_prefetch(w->amqp);
     uint64_t now_ms = udc_now_ms();
     int urgent = want < now / 4;
-    if (!(want < now / 2 || want > now * 2) || (!urgent && now_ms - w->prefetch_set_ms < 500))
+    if (w->prefetch_sized &&
+        (!(want < now / 2 || want > now * 2) || (!urgent && now_ms - w->prefetch_set_ms < 500)))
         return;
+    if ((uint16_t)want == (uint16_t)now)
+        return;
+    w->prefetch_sized = 1;
     w->prefetch_set_ms = now_ms;
-    udc_log_debug("prefetch", "messages=%d pings_per_message=%.1f", (int)want, avg);
+    udc_log_debug("prefetch", "messages=%d pings_per_message=%.1f", (int)want,
+                  w->pings_per_message);
     if (udc_amqp_set_prefetch(w->amqp, (uint16_t)want) != 0)
         give_up_connection(w, "basic.qos failed");
 }
@@ -556,29 +619,48 @@ static int handle_event(struct writer *w, struct udc_amqp_event *ev)
     return rc;
 }
 
-/* Sleeps until the broker, the database (statement in flight) or a signal has news. */
+static int any_running(const struct writer *w)
+{
+    for (size_t i = 0; i < w->nlanes; i++)
+        if (w->lanes[i].running)
+            return 1;
+    return 0;
+}
+
+/* Sleeps until the broker, the database (a statement in flight) or a signal has news. */
 static void wait_for_news(struct writer *w, int timeout_ms)
 {
-    struct pollfd p[3] = {{.fd = udc_service_wake_fd(), .events = POLLIN},
-                          {.fd = udc_amqp_fd(w->amqp), .events = POLLIN},
-                          {.fd = w->job.running ? udc_db_socket(w->db) : -1, .events = POLLIN}};
-    poll(p, 3, timeout_ms);
+    struct pollfd p[2 + MAX_LANES] = {{.fd = udc_service_wake_fd(), .events = POLLIN},
+                                      {.fd = udc_amqp_fd(w->amqp), .events = POLLIN}};
+    for (size_t i = 0; i < w->nlanes; i++)
+        p[2 + i] = (struct pollfd){.fd = w->lanes[i].running ? udc_db_socket(w->lanes[i].db) : -1,
+                                   .events = POLLIN};
+    poll(p, 2 + w->nlanes, timeout_ms);
     udc_service_drain_wake_fd();
 }
 
-static int poll_timeout_ms(const struct writer *w)
+static int poll_timeout_ms(struct writer *w)
 {
-    if (w->job.running || w->ngroups)
+    if (any_running(w) || ack_order_pending(&w->acks))
         return 50; /* also the confirm timeout's clock */
-    size_t first = first_unsent(w);
-    if (first >= w->batch.count)
-        return 200;
-    uint64_t now = udc_now_ms();
-    if (now < w->retry_at_ms)
-        return (int)(w->retry_at_ms - now);
-    uint64_t age = now - w->batch.items[first].received_ms;
-    uint64_t wait = (uint64_t)w->cfg->writer.batch_wait_ms;
-    return age >= wait ? 0 : (int)(wait - age);
+    uint64_t now = udc_now_ms(), wake = now + 200;
+    int idle = 0;
+    for (size_t i = 0; i < w->nlanes; i++) {
+        const struct store_lane *lane = &w->lanes[i];
+        uint32_t db_in = udc_db_retry_in_ms(lane->db);
+        if (lane->deliveries) { /* waiting to send its statement again */
+            uint64_t at = lane->retry_at_ms > now + db_in ? lane->retry_at_ms : now + db_in;
+            wake = at < wake ? at : wake;
+        }
+        idle |= lane_idle(lane) && db_in == 0;
+    }
+    if (idle && w->next < w->base + w->batch.count) {
+        uint64_t at = delivery_at(w, w->next)->received_ms + (uint64_t)w->cfg->writer.batch_wait_ms;
+        wake = at < wake ? at : wake;
+    } else if (w->next < w->base + w->batch.count && now + 100 < wake) {
+        wake = now + 100; /* the database is away: look again soon */
+    }
+    return wake <= now ? 0 : (int)(wake - now);
 }
 
 /* Reads every event already there. -1 when the connection went away. */
@@ -596,29 +678,24 @@ static int drain_broker(struct writer *w)
 
 static void step(struct writer *w)
 {
-    poll_job(w);
+    poll_lanes(w);
     if (ensure_broker(w) != 0) {
         wait_for_news(w, 100);
         return;
     }
     if (drain_broker(w) != 0)
         return;
-    poll_job(w);
+    poll_lanes(w);
     ack_confirmed(w);
+    udc_gauge_set(w->m.held, NULL, (double)w->batch.count);
     if (!atomic_load(&w->amqp_up))
         return;
-    if (first_unsent(w) < w->batch.count && !atomic_load(&w->db_up) && ensure_database(w) != 0) {
-        wait_for_news(w, 100); /* the broker's heartbeats go on meanwhile */
-        return;
-    }
-    if (batch_due(w, udc_now_ms()))
-        start_job(w);
-    if (!w->job.running && w->job.deliveries)
-        return; /* a job with nothing to store is finished at once by the next poll_job */
+    start_lanes(w);
     int timeout = poll_timeout_ms(w);
     if (timeout > 0)
         wait_for_news(w, timeout);
 }
+
 /* READY=1 the first time both connections are up; STATUS= on every change. */
 static void report_state(struct writer *w, int *announced)
 {
@@ -644,18 +721,21 @@ static void drain(struct writer *w)
     uint64_t deadline = udc_now_ms() + (uint64_t)w->cfg->amqp.confirm_timeout_ms;
     udc_log_info("draining", "deliveries=%zu", w->batch.count);
     while (w->batch.count && atomic_load(&w->amqp_up) && udc_now_ms() < deadline) {
-        uint64_t retry_at = w->retry_at_ms;
+        uint64_t failures = w->db_failures;
         step(w);
-        if (w->retry_at_ms != retry_at || !atomic_load(&w->db_up))
+        if (w->db_failures != failures || !atomic_load(&w->db_up))
             break; /* the database failed: leave the rest to redelivery */
     }
-    while (w->job.running) /* an abandoned statement: read its end before closing */
-        poll_job(w), wait_for_news(w, 50);
+    while (any_running(w)) /* abandoned statements: read their end before closing */
+        poll_lanes(w), wait_for_news(w, 50);
 }
 
 int writer_run(struct writer *w)
 {
-    if (ensure_database(w) != 0)
+    int reachable = 1;
+    for (size_t i = 0; i < w->nlanes; i++)
+        reachable &= ensure_database(w, &w->lanes[i]) == 0;
+    if (!reachable)
         udc_log_warn("database not reachable yet; retrying", "%s", "");
     int announced = 0;
     while (!udc_service_should_stop()) {

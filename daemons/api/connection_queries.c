@@ -117,6 +117,15 @@
     "    AND cl.pts && _ST_Expand(o.coordinate, $4::float8 * " SURE_OUT ")"                        \
     "    AND ST_Distance(o.coordinate, m, false) <= per.s_min * " SURE_OUT " + 1e-9)"
 
+/* The bounds of CONNECTIONS_NEAR (no window parameter). */
+#define ONCE_BOUNDS_NEAR                                                                           \
+    "b AS MATERIALIZED (SELECT t0, t1 + interval '1 day' AS t1_others FROM (SELECT " US_TO_TIME(   \
+        "$2") " AS t0, " US_TO_TIME("$3") " AS t1) t)"
+
+/* A geography point from float8 coordinates: the same point as the stored one they came
+ * from (binary float8 and %.17g text are exact). */
+#define GEOG(x, y) "ST_SetSRID(ST_MakePoint(" x ", " y "), 4326)::geography"
+
 /* The precomputed statement reads ~6,500 index entries per person and three days, so every
  * per-row expression counts. connection_person_other (0007) holds all the columns it reads,
  * ordered by other person and other ping: both GROUP BYs stream without a sort. */
@@ -327,6 +336,49 @@ const struct udc_db_statement connection_statements[] = {
                                                                                                  "_"
                                                                                                  "d") " ORDER BY p.id",
      7},
+    /* clang-format off */
+    /* The POC question answered in C (connection_scan.h). The person's pings, binary:
+     * id, creation_time, coordinate as EWKB. */
+    {CONNECTIONS_OWN,
+     "SELECT id, creation_time, coordinate::bytea FROM location"
+     " WHERE person_id = $1::int AND creation_time >= " US_TO_TIME("$2")
+     "   AND creation_time < " US_TO_TIME("$3"),
+     3},
+    /* Others' pings in the key ranges [$4[i], $5[i]] of location_cell (0008), from the index
+     * alone; binary: id, person_id, creation_time, coordinate as EWKB. OFFSET 0 keeps the
+     * other conditions out of the scan: with them the generic plan preferred the index on
+     * creation_time, reading all pings of the range. */
+    {CONNECTIONS_NEAR,
+     "WITH " ONCE_BOUNDS_NEAR " "
+     "SELECT l.id, l.person_id, l.creation_time, l.coordinate::bytea"
+     "  FROM unnest($4::int8[], $5::int8[]) r (lo, hi) CROSS JOIN LATERAL ("
+     "    SELECT id, person_id, creation_time, coordinate FROM location"
+     "     WHERE location_cell(coordinate) BETWEEN r.lo AND r.hi OFFSET 0) l"
+     " WHERE l.person_id <> $1::int AND l.person_id > $6::int"
+     "   AND l.creation_time >= " BOUND("t0") " AND l.creation_time < " BOUND("t1_others"),
+     6},
+    /* Ordinals of the pairs (other's ping, own ping) within $5 metres, PostGIS deciding. */
+    {CONNECTIONS_WITHIN,
+     "SELECT i FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[])"
+     "  WITH ORDINALITY u (olat, olon, mlat, mlon, i)"
+     " WHERE ST_DWithin(" GEOG("olon", "olat") ", " GEOG("mlon", "mlat") ", $5::float8)",
+     5},
+    /* Per connected person ($1 ids, $2 earliest pings): the person, the ping, and the closest
+     * of its pairs ($3: 1-based position in $1; $4..$7 coordinates). */
+    {CONNECTIONS_DETAILS,
+     "WITH d AS ("
+     "  SELECT k, min(ST_Distance(" GEOG("olon", "olat") ", " GEOG("mlon", "mlat") ")) AS d"
+     "    FROM unnest($3::int4[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])"
+     "         u (k, olat, olon, mlat, mlon)"
+     "   GROUP BY k"
+     ") SELECT p.id, p.first_name, p.last_name, p.company_name, l.id, l.person_id,"
+     "         ST_Y(l.coordinate::geometry)::text, ST_X(l.coordinate::geometry)::text, d.d"
+     "    FROM unnest($1::int4[], $2::int8[]) WITH ORDINALITY s (person_id, first_id, k)"
+     "    JOIN person p ON p.id = s.person_id JOIN location l ON l.id = s.first_id"
+     "    JOIN d ON d.k = s.k"
+     "   ORDER BY s.k",
+     7},
+    /* clang-format on */
 };
 const size_t connection_statement_count =
     sizeof connection_statements / sizeof connection_statements[0];

@@ -363,21 +363,19 @@ const struct udc_db_statement connection_statements[] = {
      "  WITH ORDINALITY u (olat, olon, mlat, mlon, i)"
      " WHERE ST_DWithin(" GEOG("olon", "olat") ", " GEOG("mlon", "mlat") ", $5::float8)",
      5},
-    /* Per connected person ($1 ids, $2 earliest pings): the person, the ping, and the closest
-     * of its pairs ($3: 1-based position in $1; $4..$7 coordinates). */
+    /* Per connected person ($1 ids): the person and the closest of its pairs ($2: 1-based
+     * position in $1; $3..$6 coordinates). */
     {CONNECTIONS_DETAILS,
      "WITH d AS ("
      "  SELECT k, min(ST_Distance(" GEOG("olon", "olat") ", " GEOG("mlon", "mlat") ")) AS d"
-     "    FROM unnest($3::int4[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])"
+     "    FROM unnest($2::int4[], $3::float8[], $4::float8[], $5::float8[], $6::float8[])"
      "         u (k, olat, olon, mlat, mlon)"
      "   GROUP BY k"
-     ") SELECT p.id, p.first_name, p.last_name, p.company_name, l.id, l.person_id,"
-     "         ST_Y(l.coordinate::geometry)::text, ST_X(l.coordinate::geometry)::text, d.d"
-     "    FROM unnest($1::int4[], $2::int8[]) WITH ORDINALITY s (person_id, first_id, k)"
-     "    JOIN person p ON p.id = s.person_id JOIN location l ON l.id = s.first_id"
-     "    JOIN d ON d.k = s.k"
+     ") SELECT p.id, p.first_name, p.last_name, p.company_name, d.d"
+     "    FROM unnest($1::int4[]) WITH ORDINALITY s (person_id, k)"
+     "    JOIN person p ON p.id = s.person_id JOIN d ON d.k = s.k"
      "   ORDER BY s.k",
-     7},
+     6},
     /* clang-format on */
 };
 const size_t connection_statement_count =

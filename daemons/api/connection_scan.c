@@ -13,6 +13,7 @@
 #include "connection_scan.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,19 @@ int64_t conn_cell(double lat, double lon)
     int64_t row = (int64_t)floor((lat + 90.0) * CONN_CELLS_PER_DEGREE);
     int64_t col = (int64_t)floor((lon + 180.0) * CONN_CELLS_PER_DEGREE);
     return (int64_t)((uint64_t)row << 32) | col;
+}
+
+/* The correctly rounded 15, 16 or 17 digits, whichever is the first to read back as v: the
+ * shortest exact text, as PostgreSQL's float8 output (%g's notation matches its own for
+ * coordinates: fixed, and e-notation below 1e-4). */
+const char *conn_float8_text(char *buf, size_t size, double v)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
 }
 
 static double radians(double deg)
@@ -278,18 +292,19 @@ int conn_scan_add_candidate(struct conn_scan *s, const struct conn_ping *p)
     return 0;
 }
 
-static double planar(const struct own_ping *o, const struct conn_ping *c, double cos_c)
+/* The square of P (no square root in the inner loop). */
+static double planar2(const struct own_ping *o, const struct conn_ping *c, double cos_c)
 {
     double dy = (c->lat - o->lat) * M_PER_DEGREE;
     double dx = (c->lon - o->lon) * M_PER_DEGREE * 0.5 * (o->cos_lat + cos_c);
-    return sqrt(dx * dx + dy * dy);
+    return dx * dx + dy * dy;
 }
 
-/* Calls visit(s, own index, planar distance, arg) for each own ping within limit of c. */
+/* Calls visit(s, own index, squared planar distance, arg) for each own ping within limit. */
 static int each_near(struct conn_scan *s, const struct conn_ping *c, double limit,
                      int (*visit)(struct conn_scan *, size_t, double, void *), void *arg)
 {
-    double cos_c = cos(radians(c->lat));
+    double cos_c = cos(radians(c->lat)), limit2 = limit * limit;
     int64_t a0 = (int64_t)floor((c->lat - s->reach_lat) / s->bucket_lat);
     int64_t a1 = (int64_t)floor((c->lat + s->reach_lat) / s->bucket_lat);
     int64_t b0 = (int64_t)floor((c->lon - s->bucket_lon / 2) / s->bucket_lon);
@@ -300,27 +315,27 @@ static int each_near(struct conn_scan *s, const struct conn_ping *c, double limi
             if (!slot)
                 continue;
             for (size_t i = slot->start; i < slot->end; i++) {
-                double p = planar(&s->own[i], c, cos_c);
-                if (p <= limit && visit(s, i, p, arg) != 0)
+                double p2 = planar2(&s->own[i], c, cos_c);
+                if (p2 <= limit2 && visit(s, i, p2, arg) != 0)
                     return -1;
             }
         }
     return 0;
 }
 
-static int note_min(struct conn_scan *s, size_t own, double p, void *arg)
+static int note_min(struct conn_scan *s, size_t own, double p2, void *arg)
 {
     (void)s;
     (void)own;
     double *min = arg;
-    if (p < *min)
-        *min = p;
+    if (p2 < *min)
+        *min = p2;
     return 0;
 }
 
-static int add_band_pair(struct conn_scan *s, size_t own, double p, void *arg)
+static int add_band_pair(struct conn_scan *s, size_t own, double p2, void *arg)
 {
-    (void)p;
+    (void)p2;
     size_t cand = *(size_t *)arg;
     if (grow((void **)&s->band, &s->cap_band, s->n_band + 1, sizeof *s->band) != 0)
         return -1;
@@ -345,6 +360,7 @@ int conn_scan_classify(struct conn_scan *s)
     for (size_t i = 0; i < s->n_cand; i++) {
         double min = INFINITY;
         each_near(s, &s->cand[i], s->reach, note_min, &min);
+        min = sqrt(min);
         s->cand_p[i] = min;
         if (min <= sure_in)
             s->cand_state[i] = CAND_IN;
@@ -378,9 +394,9 @@ struct closest_arg {
     size_t summary, cand;
 };
 
-static int add_closest_pair(struct conn_scan *s, size_t own, double p, void *arg)
+static int add_closest_pair(struct conn_scan *s, size_t own, double p2, void *arg)
 {
-    (void)p;
+    (void)p2;
     const struct closest_arg *a = arg;
     if (grow((void **)&s->closest, &s->cap_closest, s->n_closest + 1, sizeof *s->closest) != 0)
         return -1;
@@ -435,8 +451,10 @@ int conn_scan_summarise(struct conn_scan *s, long limit)
                 p_min = s->cand_p[hits[j].cand];
             j++;
         }
-        s->sum[s->n_sum] = (struct conn_summary){hits[i].person, (int64_t)(j - i), hits[i].time_us,
-                                                 hits[j - 1].time_us, hits[i].id};
+        const struct conn_ping *first = &s->cand[hits[i].cand];
+        s->sum[s->n_sum] = (struct conn_summary){
+            hits[i].person, (int64_t)(j - i), hits[i].time_us, hits[j - 1].time_us,
+            hits[i].id,     first->lat,       first->lon};
         double limit_p = CLOSEST * p_min + SLACK_M;
         struct closest_arg a = {s->n_sum, 0};
         for (size_t k = i; k < j && rc == 0; k++)

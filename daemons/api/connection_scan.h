@@ -49,7 +49,12 @@ struct conn_summary {
     int64_t count;
     int64_t first_seen_us, last_seen_us;
     int64_t first_id; /* the earliest matching ping (by time, then id) */
+    double first_lat, first_lon;
 };
+
+/* v as PostgreSQL's float8 text output writes it (the shortest text that reads back as v, as
+ * ST_Y(...)::text gives it): into buf, which it returns. */
+const char *conn_float8_text(char *buf, size_t size, double v);
 
 /* A pair for PostgreSQL: other's ping, own ping, and (for closest pairs) its summary. */
 struct conn_pair {

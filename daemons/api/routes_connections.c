@@ -76,14 +76,7 @@ static void connection_json(struct jbuf *j, const PGresult *res, int row)
 }
 
 /* The same object from a summary of connection_scan and its CONNECTIONS_DETAILS row. */
-enum {
-    DETAIL_PERSON = 0,
-    DETAIL_LOCATION_ID = 4,
-    DETAIL_LOCATION_PERSON = 5,
-    DETAIL_LAT = 6,
-    DETAIL_LON = 7,
-    DETAIL_MIN_DISTANCE = 8
-};
+enum { DETAIL_PERSON = 0, DETAIL_MIN_DISTANCE = 4 };
 
 static void scanned_connection_json(struct jbuf *j, const struct conn_summary *sum,
                                     const PGresult *details, int row)
@@ -93,10 +86,11 @@ static void scanned_connection_json(struct jbuf *j, const struct conn_summary *s
     person_json(j, details, row, DETAIL_PERSON);
     jbuf_key(j, "location");
     jbuf_obj_begin(j);
-    jbuf_int(j, "id", api_col_int(details, row, DETAIL_LOCATION_ID));
-    jbuf_int(j, "person_id", api_col_int(details, row, DETAIL_LOCATION_PERSON));
-    jbuf_str(j, "latitude", api_col_text(details, row, DETAIL_LAT));
-    jbuf_str(j, "longitude", api_col_text(details, row, DETAIL_LON));
+    char lat[32], lon[32];
+    jbuf_int(j, "id", sum->first_id);
+    jbuf_int(j, "person_id", sum->person);
+    jbuf_str(j, "latitude", conn_float8_text(lat, sizeof lat, sum->first_lat));
+    jbuf_str(j, "longitude", conn_float8_text(lon, sizeof lon, sum->first_lon));
     jbuf_time(j, "creation_time", sum->first_seen_us); /* the earliest ping's time */
     jbuf_obj_end(j);
     jbuf_time(j, "first_seen", sum->first_seen_us);
@@ -334,37 +328,32 @@ static int scan_band(struct udc_db *db, struct udc_http_request *req,
     return 0;
 }
 
-/* Names, earliest pings and closest distances of the summaries. */
+/* Names and closest distances of the summaries. */
 static PGresult *scan_details(struct udc_db *db, struct udc_http_request *req, struct conn_scan *s,
                               int *rc)
 {
     size_t n = conn_scan_summary_count(s), pairs = conn_scan_closest_count(s);
-    int64_t *ids = malloc((n ? n : 1) * sizeof *ids), *first = malloc((n ? n : 1) * sizeof *first);
-    struct jbuf a[7] = {{0}};
-    for (size_t i = 0; ids && first && i < n; i++) {
+    int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    struct jbuf a[6] = {{0}};
+    for (size_t i = 0; ids && i < n; i++)
         ids[i] = conn_scan_summary(s, i)->person;
-        first[i] = conn_scan_summary(s, i)->first_id;
-    }
-    if (ids && first) {
+    if (ids)
         array_int(&a[0], ids, n);
-        array_int(&a[1], first, n);
-    }
-    array_of_pairs(&a[2], closest_pair, s, pairs, 4);
+    array_of_pairs(&a[1], closest_pair, s, pairs, 4);
     for (int f = 0; f < 4; f++)
-        array_of_pairs(&a[3 + f], closest_pair, s, pairs, f);
-    int ok = ids && first;
-    const char *values[7];
-    for (int i = 0; i < 7; i++) {
+        array_of_pairs(&a[2 + f], closest_pair, s, pairs, f);
+    int ok = ids != NULL;
+    const char *values[6];
+    for (int i = 0; i < 6; i++) {
         ok = ok && !a[i].failed;
         values[i] = a[i].buf;
     }
-    PGresult *res = ok ? api_query(db, req, CONNECTIONS_DETAILS, 7, values, rc) : NULL;
+    PGresult *res = ok ? api_query(db, req, CONNECTIONS_DETAILS, 6, values, rc) : NULL;
     if (!ok)
         *rc = udc_http_respond_error(req, 500, "internal error");
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 6; i++)
         free(a[i].buf);
     free(ids);
-    free(first);
     if (res && (size_t)PQntuples(res) != n) {
         PQclear(res);
         res = NULL;

@@ -129,6 +129,20 @@
 /* The precomputed statement reads ~6,500 index entries per person and three days, so every
  * per-row expression counts. connection_person_other (0007) holds all the columns it reads,
  * ordered by other person and other ping: both GROUP BYs stream without a sort. */
+/* clang-format off */
+#define PRECOMPUTED_HIT \
+    "hit AS (" \
+    "  SELECT c.other_person_id AS person_id, c.other_location_id AS id," \
+    "         min(c.other_creation_time) AS creation_time, min(c.distance_m) AS d" \
+    "    FROM connection c" \
+    "   WHERE c.person_id = $1::int AND c.creation_time >= " BOUND("t0") \
+    "     AND c.creation_time < " BOUND("t1") " AND c.other_person_id > $6::int" \
+    "     AND c.other_creation_time >= " BOUND("t0") \
+    "     AND c.other_creation_time < " BOUND("t1_others") " AND c.distance_m <= $4::float8" \
+    "     AND c.other_creation_time BETWEEN c.creation_time - " BOUND("w") \
+    "                                   AND c.creation_time + " BOUND("w") \
+    "   GROUP BY c.other_person_id, c.other_location_id)"
+/* clang-format on */
 
 const struct udc_db_statement connection_statements[] = {
     {CONNECTIONS_POC,
@@ -221,121 +235,22 @@ const struct udc_db_statement connection_statements[] = {
                                                     "   GROUP BY o.id, o.person_id, o.creation_time"
                                                     ")" SUMMARY,
      7},
+    /* clang-format off */
     {CONNECTIONS_PRECOMPUTED,
-     "WITH " ONCE_BOUNDS ", hit AS ("
-     "  SELECT c.other_person_id AS person_id, c.other_location_id AS id,"
-     "         min(c.other_creation_time) AS creation_time, min(c.distance_m) AS d"
-     "    FROM connection c"
-     "   WHERE c.person_id = $1::int AND c.creation_time >= " BOUND(
-         "t0") "     AND c.creation_time < " BOUND("t1") " AND "
-                                                         "c.other_person_id > "
-                                                         "$6::int"
-                                                         "     AND "
-                                                         "c.other_creation_"
-                                                         "time >= " BOUND(
-                                                             "t0") "     AND c.other_creation_time "
-                                                                   "< " BOUND(
-                                                                       "t1_others") " AND"
-                                                                                    " c."
-                                                                                    "dist"
-                                                                                    "ance"
-                                                                                    "_m "
-                                                                                    "<= "
-                                                                                    "$4::"
-                                                                                    "floa"
-                                                                                    "t8"
-                                                                                    "    "
-                                                                                    " AND"
-                                                                                    " c."
-                                                                                    "othe"
-                                                                                    "r_"
-                                                                                    "crea"
-                                                                                    "tion"
-                                                                                    "_tim"
-                                                                                    "e "
-                                                                                    "BETW"
-                                                                                    "EEN "
-                                                                                    "c."
-                                                                                    "crea"
-                                                                                    "tion"
-                                                                                    "_tim"
-                                                                                    "e "
-                                                                                    "-"
-                                                                                    " " BOUND("w") "                                   AND c.creation_time + " BOUND(
-                                                                                        "w") "   "
-                                                                                             "GROUP"
-                                                                                             " BY "
-                                                                                             "c."
-                                                                                             "other"
-                                                                                             "_pers"
-                                                                                             "on_"
-                                                                                             "id, "
-                                                                                             "c."
-                                                                                             "other"
-                                                                                             "_loca"
-                                                                                             "tion_"
-                                                                                             "id"
-                                                                                             "), "
-                                                                                             "per "
-                                                                                             "AS ("
-                                                                                             "  "
-                                                                                             "SELEC"
-                                                                                             "T "
-                                                                                             "perso"
-                                                                                             "n_id,"
-                                                                                             " min("
-                                                                                             "creat"
-                                                                                             "ion_"
-                                                                                             "time)"
-                                                                                             " AS "
-                                                                                             "first"
-                                                                                             "_seen"
-                                                                                             ", "
-                                                                                             "max("
-                                                                                             "creat"
-                                                                                             "ion_"
-                                                                                             "time)"
-                                                                                             " AS "
-                                                                                             "last_"
-                                                                                             "seen,"
-                                                                                             "     "
-                                                                                             "    "
-                                                                                             "min("
-                                                                                             "d) "
-                                                                                             "AS "
-                                                                                             "min_"
-                                                                                             "d, "
-                                                                                             "count"
-                                                                                             "(*) "
-                                                                                             "AS n,"
-                                                                                             "     "
-                                                                                             "   "
-                                                                                             " " FIRST_ID
-                                                                                             "    "
-                                                                                             "FROM "
-                                                                                             "hit "
-                                                                                             "GROUP"
-                                                                                             " BY "
-                                                                                             "perso"
-                                                                                             "n_id "
-                                                                                             "ORDER"
-                                                                                             " BY "
-                                                                                             "perso"
-                                                                                             "n_id "
-                                                                                             "LIMIT"
-                                                                                             " $7::"
-                                                                                             "int"
-                                                                                             ")" RESULT(
-                                                                                                 "p"
-                                                                                                 "e"
-                                                                                                 "r"
-                                                                                                 "."
-                                                                                                 "m"
-                                                                                                 "i"
-                                                                                                 "n"
-                                                                                                 "_"
-                                                                                                 "d") " ORDER BY p.id",
+     "WITH " ONCE_BOUNDS ", " PRECOMPUTED_HIT ", per AS ("
+     "  SELECT person_id, min(creation_time) AS first_seen, max(creation_time) AS last_seen,"
+     "         min(d) AS min_d, count(*) AS n, " FIRST_ID
+     "    FROM hit GROUP BY person_id ORDER BY person_id LIMIT $7::int"
+     ")" RESULT("per.min_d") " ORDER BY p.id",
      7},
+    /* The same pairs for the API to sum up itself (connection_scan.h, conn_summarise):
+     * one row per other ping, binary: person_id, id, creation_time, closest distance. */
+    {CONNECTIONS_PAIRS,
+     "WITH " ONCE_BOUNDS ", " PRECOMPUTED_HIT
+     " SELECT person_id, id, creation_time, d FROM hit WHERE $7::int IS NULL"
+     " ORDER BY person_id, id",
+     7},
+    /* clang-format on */
     /* clang-format off */
     /* The POC question answered in C (connection_scan.h). The person's pings, binary:
      * id, creation_time, coordinate as EWKB. */
@@ -363,6 +278,14 @@ const struct udc_db_statement connection_statements[] = {
      "  WITH ORDINALITY u (olat, olon, mlat, mlon, i)"
      " WHERE ST_DWithin(" GEOG("olon", "olat") ", " GEOG("mlon", "mlat") ", $5::float8)",
      5},
+    /* Per connected person ($1 ids, $2 earliest pings): the person and the ping. */
+    {CONNECTIONS_PEOPLE,
+     "SELECT p.id, p.first_name, p.last_name, p.company_name,"
+     "       ST_Y(l.coordinate::geometry)::text, ST_X(l.coordinate::geometry)::text"
+     "  FROM unnest($1::int4[], $2::int8[]) WITH ORDINALITY s (person_id, first_id, k)"
+     "  JOIN person p ON p.id = s.person_id JOIN location l ON l.id = s.first_id"
+     " ORDER BY s.k",
+     2},
     /* Per connected person ($1 ids): the person and the closest of its pairs ($2: 1-based
      * position in $1; $3..$6 coordinates). */
     {CONNECTIONS_DETAILS,

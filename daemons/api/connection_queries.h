@@ -24,6 +24,9 @@
 #define CONNECTIONS_NEAR    "connections_near"
 #define CONNECTIONS_WITHIN  "connections_within"
 #define CONNECTIONS_DETAILS "connections_details"
+/* CONNECTIONS_PRECOMPUTED's pairs per other ping, summed up by the API, then its people. */
+#define CONNECTIONS_PAIRS  "connections_pairs"
+#define CONNECTIONS_PEOPLE "connections_people"
 
 /* Result columns of the first three. */
 enum {

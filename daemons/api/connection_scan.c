@@ -488,3 +488,30 @@ const struct conn_pair *conn_scan_closest_pair(const struct conn_scan *s, size_t
 {
     return &s->closest[i];
 }
+
+size_t conn_summarise(const struct conn_hit *hits, size_t n, long limit, struct conn_summary *out,
+                      double *min_d)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n && (limit < 0 || count < (size_t)limit);) {
+        struct conn_summary *sum = &out[count];
+        *sum = (struct conn_summary){
+            hits[i].person, 0, hits[i].time_us, hits[i].time_us, hits[i].id, 0, 0};
+        double d = hits[i].d;
+        for (; i < n && hits[i].person == sum->person; i++) {
+            const struct conn_hit *h = &hits[i];
+            sum->count++;
+            if (h->time_us < sum->first_seen_us ||
+                (h->time_us == sum->first_seen_us && h->id < sum->first_id)) {
+                sum->first_seen_us = h->time_us;
+                sum->first_id = h->id;
+            }
+            if (h->time_us > sum->last_seen_us)
+                sum->last_seen_us = h->time_us;
+            if (h->d < d)
+                d = h->d;
+        }
+        min_d[count++] = d;
+    }
+    return count;
+}

@@ -90,4 +90,16 @@ const struct conn_summary *conn_scan_summary(const struct conn_scan *s, size_t i
 size_t conn_scan_closest_count(const struct conn_scan *s);
 const struct conn_pair *conn_scan_closest_pair(const struct conn_scan *s, size_t i);
 
+/* Matching pings of other people with their closest distance, sorted by person (any order
+ * within a person; a ping at most once): one summary per person into out[] with its smallest
+ * distance in min_d[], at most limit (< 0: all). Returns the number of summaries. Used for the
+ * precomputed pairs (CONNECTIONS_PAIRS). first_lat/first_lon are left 0. */
+struct conn_hit {
+    int32_t person;
+    int64_t id, time_us;
+    double d;
+};
+size_t conn_summarise(const struct conn_hit *hits, size_t n, long limit, struct conn_summary *out,
+                      double *min_d);
+
 #endif

@@ -75,27 +75,24 @@ static void connection_json(struct jbuf *j, const PGresult *res, int row)
     jbuf_obj_end(j);
 }
 
-/* The same object from a summary of connection_scan and its CONNECTIONS_DETAILS row. */
-enum { DETAIL_PERSON = 0, DETAIL_MIN_DISTANCE = 4 };
-
-static void scanned_connection_json(struct jbuf *j, const struct conn_summary *sum,
-                                    const PGresult *details, int row)
+/* The same object from a summary of connection_scan.h and its person (columns 0-3 of row). */
+static void summary_json(struct jbuf *j, const struct conn_summary *sum, const PGresult *people,
+                         int row, const char *lat, const char *lon, double min_distance)
 {
     jbuf_obj_begin(j);
     jbuf_key(j, "person");
-    person_json(j, details, row, DETAIL_PERSON);
+    person_json(j, people, row, 0);
     jbuf_key(j, "location");
     jbuf_obj_begin(j);
-    char lat[32], lon[32];
     jbuf_int(j, "id", sum->first_id);
     jbuf_int(j, "person_id", sum->person);
-    jbuf_str(j, "latitude", conn_float8_text(lat, sizeof lat, sum->first_lat));
-    jbuf_str(j, "longitude", conn_float8_text(lon, sizeof lon, sum->first_lon));
+    jbuf_str(j, "latitude", lat);
+    jbuf_str(j, "longitude", lon);
     jbuf_time(j, "creation_time", sum->first_seen_us); /* the earliest ping's time */
     jbuf_obj_end(j);
     jbuf_time(j, "first_seen", sum->first_seen_us);
     jbuf_time(j, "last_seen", sum->last_seen_us);
-    jbuf_num(j, "min_distance_m", strtod(PQgetvalue(details, row, DETAIL_MIN_DISTANCE), NULL));
+    jbuf_num(j, "min_distance_m", min_distance);
     jbuf_int(j, "count", sum->count);
     jbuf_obj_end(j);
 }
@@ -390,14 +387,84 @@ static enum scan_outcome answer_by_scan(struct udc_db *db, struct udc_http_reque
         size_t rows = conn_scan_summary_count(s);
         size_t shown = q->has_limit && rows > (size_t)q->limit ? (size_t)q->limit : rows;
         jbuf_array_begin(j);
-        for (size_t r = 0; r < shown; r++)
-            scanned_connection_json(j, conn_scan_summary(s, r), details, (int)r);
+        char lat[32], lon[32];
+        for (size_t r = 0; r < shown; r++) {
+            const struct conn_summary *sum = conn_scan_summary(s, r);
+            summary_json(j, sum, details, (int)r, conn_float8_text(lat, sizeof lat, sum->first_lat),
+                         conn_float8_text(lon, sizeof lon, sum->first_lon),
+                         strtod(PQgetvalue(details, (int)r, 4), NULL));
+        }
         jbuf_array_end(j);
         *next = shown < rows ? conn_scan_summary(s, shown - 1)->person : 0;
     }
     PQclear(details);
     conn_scan_free(s);
     return out;
+}
+
+/* --- co-presence from the precomputed pairs, summed up here ------------------------------ */
+
+/* Without a page limit the API sums the pairs up itself: the statement then only streams the
+ * index (CONNECTIONS_PRECOMPUTED's per-person aggregates and lookups took half its time). With
+ * a limit, the statement's LIMIT stops the index scan early, so it answers. */
+static int answer_precomputed(struct udc_db *db, struct udc_http_request *req,
+                              const struct stmt_params *p, struct jbuf *j, int *rc)
+{
+    PGresult *res = query_binary(db, req, CONNECTIONS_PAIRS, p->n, p->values, rc);
+    if (!res)
+        return -1;
+    size_t n = (size_t)PQntuples(res);
+    struct conn_hit *hits = malloc((n ? n : 1) * sizeof *hits);
+    struct conn_summary *sums = malloc((n ? n : 1) * sizeof *sums);
+    double *min_d = malloc((n ? n : 1) * sizeof *min_d);
+    int ok = hits && sums && min_d;
+    for (size_t r = 0; ok && r < n; r++) {
+        int row = (int)r;
+        ok = PQgetlength(res, row, 0) == 4 && PQgetlength(res, row, 1) == 8 &&
+             PQgetlength(res, row, 2) == 8 && PQgetlength(res, row, 3) == 8;
+        if (ok) {
+            int64_t bits = be64(PQgetvalue(res, row, 3));
+            hits[r] = (struct conn_hit){(int32_t)be32(PQgetvalue(res, row, 0)),
+                                        be64(PQgetvalue(res, row, 1)),
+                                        be64(PQgetvalue(res, row, 2)) + PG_EPOCH_US, 0};
+            memcpy(&hits[r].d, &bits, sizeof hits[r].d);
+        }
+    }
+    PQclear(res);
+    size_t people = ok ? conn_summarise(hits, n, -1, sums, min_d) : 0;
+    res = NULL;
+    if (ok && people > 0) {
+        int64_t *ids = malloc(people * sizeof *ids), *first = malloc(people * sizeof *first);
+        struct jbuf a[2] = {{0}};
+        for (size_t i = 0; ids && first && i < people; i++) {
+            ids[i] = sums[i].person;
+            first[i] = sums[i].first_id;
+        }
+        if (ids && first) {
+            array_int(&a[0], ids, people);
+            array_int(&a[1], first, people);
+        }
+        ok = ids && first && !a[0].failed && !a[1].failed;
+        const char *values[] = {a[0].buf, a[1].buf};
+        if (ok && !(res = api_query(db, req, CONNECTIONS_PEOPLE, 2, values, rc))) {
+            free(ids), free(first), free(a[0].buf), free(a[1].buf);
+            free(hits), free(sums), free(min_d);
+            return -1;
+        }
+        ok = ok && (size_t)PQntuples(res) == people;
+        free(ids), free(first), free(a[0].buf), free(a[1].buf);
+    }
+    if (ok) {
+        jbuf_array_begin(j);
+        for (size_t r = 0; r < people; r++)
+            summary_json(j, &sums[r], res, (int)r, api_col_text(res, (int)r, 4),
+                         api_col_text(res, (int)r, 5), min_d[r]);
+        jbuf_array_end(j);
+    } else
+        *rc = udc_http_respond_error(req, 500, "internal error");
+    PQclear(res);
+    free(hits), free(sums), free(min_d);
+    return ok ? 0 : -1;
 }
 
 static int list_connections(struct udc_http_request *req, void *userdata)
@@ -434,6 +501,8 @@ static int list_connections(struct udc_http_request *req, void *userdata)
         res = NULL;
         if (strcmp(stmt, CONNECTIONS_POC) == 0)
             scanned = answer_by_scan(db, req, &q, &j, &next, &rc);
+        else if (strcmp(stmt, CONNECTIONS_PRECOMPUTED) == 0 && !q.has_limit)
+            scanned = answer_precomputed(db, req, &p, &j, &rc) == 0 ? SCAN_ANSWERED : SCAN_FAILED;
         if (scanned == SCAN_UNSUPPORTED)
             res = api_query(db, req, stmt, p.n, p.values, &rc);
     }

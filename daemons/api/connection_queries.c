@@ -1,25 +1,33 @@
 /* connection_queries.c — see connection_queries.h.
  *
- * Each statement first finds the matching pings of other people ("hit": one row per other
- * ping, with its closest distance to any of the person's pings), then summarises them per
- * person and joins the person and the earliest ping. The POC and live statements probe the
- * GiST index once per cluster of the person's pings (see OWN_CLUSTERS) instead of once per
- * ping; the precomputed one reads the connector's pairs through connection_person_other.
+ * CONNECTIONS_POC, _LIVE and _PRECOMPUTED each answer the whole question in SQL: they find
+ * the matching pings of other people ("hit": one row per other ping, with its closest
+ * distance to any of the person's pings), then summarise them per person and join the person
+ * and the earliest ping. POC and live probe the GiST index once per cluster of the person's
+ * pings (OWN_CLUSTERS) instead of once per ping; the precomputed one reads the connector's
+ * pairs through connection_person_other. The contract tests compare them with brute force.
  *
- * Measured (PostgreSQL 15, PostGIS 3.3, 2 cores, JIT off, custom or generic plans alike)
- * on 500,000 pings of 1,000 people over 3 days, 50 visits of 10 pings each per person at
- * 300 booths within 2 km, 2 m jitter (a crowd at each booth: 5 m of one of a person's pings
- * holds ~1,300 others), distance 5 m, 10 random people and date ranges, median (range):
+ * The API answers the two frequent questions faster with the statements after them:
+ * - POC semantics (no window): connection_scan.c in C, reading the others' pings from the
+ *   index-only grid (CONNECTIONS_OWN, _NEAR, migration 0008) and asking PostgreSQL only for
+ *   the borderline pairs (_WITHIN) and the exact closest distances (_DETAILS). CONNECTIONS_POC
+ *   answers what the planar test does not cover (distance > 1 km, poles, antimeridian).
+ * - precomputed co-presence without a page limit: CONNECTIONS_PAIRS streams the index, the
+ *   API sums up per person, CONNECTIONS_PEOPLE adds names and the earliest ping.
+ * Both give the statements' answers byte for byte (tests/integration/test_connection_scan.c).
+ *
+ * Measured (PostgreSQL 15, PostGIS 3.3, 2 cores, JIT off) on 500,000 pings of 1,000 people
+ * over 3 days, 50 visits of 10 pings each per person at 300 booths within 2 km, 2 m jitter
+ * (a crowd at each booth: 5 m of one of a person's pings holds ~1,300 others), distance 5 m:
  *   POC semantics, one join with ST_DWithin per distinct own point   2.3 s (0.5-5.5 s)
- *   POC semantics, per cluster, sphere pre-decision                   0.75 s (0.2-1.2 s)
- *   ... one distance per candidate, no ordered aggregates (this file)  -30 %
- *   co-presence live, 30 min, per own ping                            0.74 s (0.3-1.1 s)
- *   co-presence live, 30 min, per cluster and hour (this file)        0.14 s (0.05-0.18 s)
- *   co-presence precomputed, 30 min (this file, index-only, no sort)  4 ms (a third of
- *     the time over the index by (person_id, creation_time) with a heap fetch per row)
+ *   POC semantics, per cluster, sphere pre-decision (CONNECTIONS_POC) ~0.3 s per request
+ *   POC semantics, grid index and C (connection_scan.c)              ~65 ms idle machine,
+ *     ~130 ms with the machine busy (the old statement: ~300 / ~340 ms in the same runs)
+ *   co-presence live, 30 min, per cluster and hour (CONNECTIONS_LIVE) 0.14 s
+ *   co-presence precomputed, 30 min (index-only, no sort)            4 ms in PostgreSQL;
+ *     summed up in the API: ~2 ms of statement, ~25 % less per request end to end
  * The POC question stays costly on such data because its answer is large: a 3-day range
- * matches ~80,000 other pings of ~1,000 people, and every one needs a distance.
- * Run to run variation on that machine was +-30 %.
+ * matches ~30,000 other pings of ~1,000 people out of ~53,000 candidates.
  */
 #include "connection_queries.h"
 

@@ -1,11 +1,13 @@
-/* connection_queries.h — the three statements behind GET /api/persons/{id}/connection.
+/* connection_queries.h — the statements behind GET /api/persons/{id}/connection.
  *
- * The first three take the same parameters and return the same columns, one row per connected
- * person sorted by person id: $1 person id, $2 start (µs since the epoch, start_date 00:00 UTC), $3
- * end (µs, end_date 00:00 UTC), $4 distance in metres, $5 window in minutes (ignored by
- * CONNECTIONS_POC), $6 only people with a greater id (the page cursor; 0 for the first page), $7
- * limit or NULL. The person's pings count in [$2, $3), the others' in [$2, $3 + 1 day) — the POC's
- * rule.
+ * The first three answer the whole question. They take the same parameters and return the
+ * same columns, one row per connected person sorted by person id:
+ *   $1 person id, $2 start (µs since the epoch, start_date 00:00 UTC), $3 end (µs, end_date
+ *   00:00 UTC), $4 distance in metres, $5 window in minutes (ignored by CONNECTIONS_POC),
+ *   $6 only people with a greater id (the page cursor; 0 for the first page), $7 limit or NULL.
+ * The person's pings count in [$2, $3), the others' in [$2, $3 + 1 day) — the POC's rule.
+ * The API answers most questions with the faster statements after them (see the comment at
+ * the top of connection_queries.c).
  */
 #ifndef UDC_API_CONNECTION_QUERIES_H
 #define UDC_API_CONNECTION_QUERIES_H

@@ -134,7 +134,8 @@ static int by_cell_run(const void *a, const void *b)
  * reach lie in at most 2 x 2 buckets. */
 static int index_own(struct conn_scan *s)
 {
-    qsort(s->own, s->n_own, sizeof *s->own, by_bucket);
+    if (s->n_own > 0)
+        qsort(s->own, s->n_own, sizeof *s->own, by_bucket);
     size_t slots = 4;
     while (slots < 2 * s->n_own)
         slots *= 2;
@@ -183,7 +184,8 @@ static int make_ranges(struct conn_scan *s)
             runs[n++] = (struct cell_run){r, c0, c1};
         }
     }
-    qsort(runs, n, sizeof *runs, by_cell_run);
+    if (n > 0)
+        qsort(runs, n, sizeof *runs, by_cell_run);
     s->lo = malloc((n ? n : 1) * sizeof *s->lo);
     s->hi = malloc((n ? n : 1) * sizeof *s->hi);
     if (!s->lo || !s->hi) {
@@ -439,7 +441,8 @@ int conn_scan_summarise(struct conn_scan *s, long limit)
         if (s->cand_state[i] == CAND_IN)
             hits[n_hits++] =
                 (struct hit_key){s->cand[i].person, s->cand[i].time_us, s->cand[i].id, i};
-    qsort(hits, n_hits, sizeof *hits, by_hit_key);
+    if (n_hits > 0)
+        qsort(hits, n_hits, sizeof *hits, by_hit_key);
     int rc = 0;
     for (size_t i = 0; i < n_hits && rc == 0;) {
         if (limit >= 0 && s->n_sum >= (size_t)limit)

@@ -373,15 +373,18 @@ static enum scan_outcome answer_by_scan(struct udc_db *db, struct udc_http_reque
     }
     PGresult *details = NULL;
     out = SCAN_FAILED;
-    if (scan_candidates(db, req, q, s, rc) != 0)
-        ;
-    else if (conn_scan_classify(s) != 0)
+    /* Each step queues its own error answer; the C steps fail only for want of memory. */
+    int ok = scan_candidates(db, req, q, s, rc) == 0;
+    if (ok && conn_scan_classify(s) != 0) {
+        ok = 0;
         *rc = udc_http_respond_error(req, 500, "internal error");
-    else if (scan_band(db, req, q, s, rc) != 0)
-        ;
-    else if (conn_scan_summarise(s, q->has_limit ? (long)q->limit + 1 : -1) != 0)
+    }
+    ok = ok && scan_band(db, req, q, s, rc) == 0;
+    if (ok && conn_scan_summarise(s, q->has_limit ? (long)q->limit + 1 : -1) != 0) {
+        ok = 0;
         *rc = udc_http_respond_error(req, 500, "internal error");
-    else if (conn_scan_summary_count(s) == 0 || (details = scan_details(db, req, s, rc)))
+    }
+    if (ok && (conn_scan_summary_count(s) == 0 || (details = scan_details(db, req, s, rc))))
         out = SCAN_ANSWERED;
     if (out == SCAN_ANSWERED) {
         size_t rows = conn_scan_summary_count(s);

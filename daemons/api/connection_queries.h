@@ -22,10 +22,11 @@
 
 /* The POC question in C (connection_scan.h), in this order; parameters and columns are
  * described at each statement in connection_queries.c. OWN and NEAR answer in binary. */
-#define CONNECTIONS_OWN     "connections_own"
-#define CONNECTIONS_NEAR    "connections_near"
-#define CONNECTIONS_WITHIN  "connections_within"
-#define CONNECTIONS_DETAILS "connections_details"
+#define CONNECTIONS_OWN       "connections_own"
+#define CONNECTIONS_NEAR      "connections_near"
+#define CONNECTIONS_WITHIN    "connections_within"
+#define CONNECTIONS_DISTANCES "connections_distances"
+#define CONNECTIONS_PERSONS   "connections_persons"
 /* CONNECTIONS_PRECOMPUTED's pairs per other ping, summed up by the API, then its people. */
 #define CONNECTIONS_PAIRS  "connections_pairs"
 #define CONNECTIONS_PEOPLE "connections_people"

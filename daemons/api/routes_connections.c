@@ -6,6 +6,7 @@
  * so answers any narrower question exactly.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,32 +326,61 @@ static int scan_band(struct udc_db *db, struct udc_http_request *req,
     return 0;
 }
 
-/* Names and closest distances of the summaries. */
-static PGresult *scan_details(struct udc_db *db, struct udc_http_request *req, struct conn_scan *s,
-                              int *rc)
+/* The closest distance of each summary: the smallest of its pairs on the spheroid, into
+ * min_d[]. 0, or -1 with an answer queued. */
+static int scan_closest(struct udc_db *db, struct udc_http_request *req, struct conn_scan *s,
+                        double *min_d, int *rc)
 {
-    size_t n = conn_scan_summary_count(s), pairs = conn_scan_closest_count(s);
+    size_t pairs = conn_scan_closest_count(s);
+    struct jbuf a[4] = {{0}};
+    const char *values[4];
+    int ok = 1;
+    for (int f = 0; f < 4; f++) {
+        array_of_pairs(&a[f], closest_pair, s, pairs, f);
+        ok = ok && !a[f].failed;
+        values[f] = a[f].buf;
+    }
+    PGresult *res = ok ? api_query(db, req, CONNECTIONS_DISTANCES, 4, values, rc) : NULL;
+    for (int f = 0; f < 4; f++)
+        free(a[f].buf);
+    if (!res) {
+        if (!ok)
+            *rc = udc_http_respond_error(req, 500, "internal error");
+        return -1;
+    }
+    ok = (size_t)PQntuples(res) == pairs;
+    for (size_t i = 0; i < conn_scan_summary_count(s); i++)
+        min_d[i] = INFINITY;
+    for (size_t i = 0; ok && i < pairs; i++) {
+        size_t k = conn_scan_closest_pair(s, i)->summary;
+        double d = strtod(PQgetvalue(res, (int)i, 0), NULL); /* float8 text is exact */
+        if (d < min_d[k])
+            min_d[k] = d;
+    }
+    PQclear(res);
+    if (!ok)
+        *rc = udc_http_respond_error(req, 500, "internal error");
+    return ok ? 0 : -1;
+}
+
+/* The people of the summaries, in their order. */
+static PGresult *scan_people(struct udc_db *db, struct udc_http_request *req, struct conn_scan *s,
+                             int *rc)
+{
+    size_t n = conn_scan_summary_count(s);
     int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
-    struct jbuf a[6] = {{0}};
+    struct jbuf a = {0};
     for (size_t i = 0; ids && i < n; i++)
         ids[i] = conn_scan_summary(s, i)->person;
     if (ids)
-        array_int(&a[0], ids, n);
-    array_of_pairs(&a[1], closest_pair, s, pairs, 4);
-    for (int f = 0; f < 4; f++)
-        array_of_pairs(&a[2 + f], closest_pair, s, pairs, f);
-    int ok = ids != NULL;
-    const char *values[6];
-    for (int i = 0; i < 6; i++) {
-        ok = ok && !a[i].failed;
-        values[i] = a[i].buf;
-    }
-    PGresult *res = ok ? api_query(db, req, CONNECTIONS_DETAILS, 6, values, rc) : NULL;
-    if (!ok)
-        *rc = udc_http_respond_error(req, 500, "internal error");
-    for (int i = 0; i < 6; i++)
-        free(a[i].buf);
+        array_int(&a, ids, n);
     free(ids);
+    const char *values[] = {a.buf};
+    PGresult *res =
+        ids && !a.failed ? api_query(db, req, CONNECTIONS_PERSONS, 1, values, rc) : NULL;
+    if (!ids || a.failed)
+        *rc = udc_http_respond_error(req, 500, "internal error");
+    free(a.buf);
     if (res && (size_t)PQntuples(res) != n) {
         PQclear(res);
         res = NULL;
@@ -371,7 +401,8 @@ static enum scan_outcome answer_by_scan(struct udc_db *db, struct udc_http_reque
             *rc = udc_http_respond_error(req, 500, "internal error");
         return out;
     }
-    PGresult *details = NULL;
+    PGresult *people = NULL;
+    double *min_d = NULL;
     out = SCAN_FAILED;
     /* Each step queues its own error answer; the C steps fail only for want of memory. */
     int ok = scan_candidates(db, req, q, s, rc) == 0;
@@ -384,23 +415,28 @@ static enum scan_outcome answer_by_scan(struct udc_db *db, struct udc_http_reque
         ok = 0;
         *rc = udc_http_respond_error(req, 500, "internal error");
     }
-    if (ok && (conn_scan_summary_count(s) == 0 || (details = scan_details(db, req, s, rc))))
+    size_t rows = ok ? conn_scan_summary_count(s) : 0;
+    if (ok && rows > 0 && !(min_d = malloc(rows * sizeof *min_d))) {
+        ok = 0;
+        *rc = udc_http_respond_error(req, 500, "internal error");
+    }
+    if (ok && (rows == 0 || (scan_closest(db, req, s, min_d, rc) == 0 &&
+                             (people = scan_people(db, req, s, rc)) != NULL)))
         out = SCAN_ANSWERED;
     if (out == SCAN_ANSWERED) {
-        size_t rows = conn_scan_summary_count(s);
         size_t shown = q->has_limit && rows > (size_t)q->limit ? (size_t)q->limit : rows;
         jbuf_array_begin(j);
         char lat[32], lon[32];
         for (size_t r = 0; r < shown; r++) {
             const struct conn_summary *sum = conn_scan_summary(s, r);
-            summary_json(j, sum, details, (int)r, conn_float8_text(lat, sizeof lat, sum->first_lat),
-                         conn_float8_text(lon, sizeof lon, sum->first_lon),
-                         strtod(PQgetvalue(details, (int)r, 4), NULL));
+            summary_json(j, sum, people, (int)r, conn_float8_text(lat, sizeof lat, sum->first_lat),
+                         conn_float8_text(lon, sizeof lon, sum->first_lon), min_d[r]);
         }
         jbuf_array_end(j);
         *next = shown < rows ? conn_scan_summary(s, shown - 1)->person : 0;
     }
-    PQclear(details);
+    PQclear(people);
+    free(min_d);
     conn_scan_free(s);
     return out;
 }

@@ -1,25 +1,33 @@
 /* connection_queries.c — see connection_queries.h.
  *
- * Each statement first finds the matching pings of other people ("hit": one row per other
- * ping, with its closest distance to any of the person's pings), then summarises them per
- * person and joins the person and the earliest ping. The POC and live statements probe the
- * GiST index once per cluster of the person's pings (see OWN_CLUSTERS) instead of once per
- * ping; the precomputed one reads the connector's pairs through connection_person_other.
+ * CONNECTIONS_POC, _LIVE and _PRECOMPUTED each answer the whole question in SQL: they find
+ * the matching pings of other people ("hit": one row per other ping, with its closest
+ * distance to any of the person's pings), then summarise them per person and join the person
+ * and the earliest ping. POC and live probe the GiST index once per cluster of the person's
+ * pings (OWN_CLUSTERS) instead of once per ping; the precomputed one reads the connector's
+ * pairs through connection_person_other. The contract tests compare them with brute force.
  *
- * Measured (PostgreSQL 15, PostGIS 3.3, 2 cores, JIT off, custom or generic plans alike)
- * on 500,000 pings of 1,000 people over 3 days, 50 visits of 10 pings each per person at
- * 300 booths within 2 km, 2 m jitter (a crowd at each booth: 5 m of one of a person's pings
- * holds ~1,300 others), distance 5 m, 10 random people and date ranges, median (range):
+ * The API answers the two frequent questions faster with the statements after them:
+ * - POC semantics (no window): connection_scan.c in C, reading the others' pings from the
+ *   index-only grid (CONNECTIONS_OWN, _NEAR, migration 0008) and asking PostgreSQL only for
+ *   the borderline pairs (_WITHIN) and the exact closest distances (_DISTANCES). CONNECTIONS_POC
+ *   answers what the planar test does not cover (distance > 1 km, poles, antimeridian).
+ * - precomputed co-presence without a page limit: CONNECTIONS_PAIRS streams the index, the
+ *   API sums up per person, CONNECTIONS_PEOPLE adds names and the earliest ping.
+ * Both give the statements' answers byte for byte (tests/integration/test_connection_scan.c).
+ *
+ * Measured (PostgreSQL 15, PostGIS 3.3, 2 cores, JIT off) on 500,000 pings of 1,000 people
+ * over 3 days, 50 visits of 10 pings each per person at 300 booths within 2 km, 2 m jitter
+ * (a crowd at each booth: 5 m of one of a person's pings holds ~1,300 others), distance 5 m:
  *   POC semantics, one join with ST_DWithin per distinct own point   2.3 s (0.5-5.5 s)
- *   POC semantics, per cluster, sphere pre-decision                   0.75 s (0.2-1.2 s)
- *   ... one distance per candidate, no ordered aggregates (this file)  -30 %
- *   co-presence live, 30 min, per own ping                            0.74 s (0.3-1.1 s)
- *   co-presence live, 30 min, per cluster and hour (this file)        0.14 s (0.05-0.18 s)
- *   co-presence precomputed, 30 min (this file, index-only, no sort)  4 ms (a third of
- *     the time over the index by (person_id, creation_time) with a heap fetch per row)
+ *   POC semantics, per cluster, sphere pre-decision (CONNECTIONS_POC) ~0.3 s per request
+ *   POC semantics, grid index and C (connection_scan.c)              ~65 ms idle machine,
+ *     ~130 ms with the machine busy (the old statement: ~300 / ~340 ms in the same runs)
+ *   co-presence live, 30 min, per cluster and hour (CONNECTIONS_LIVE) 0.14 s
+ *   co-presence precomputed, 30 min (index-only, no sort)            4 ms in PostgreSQL;
+ *     summed up in the API: ~2 ms of statement, ~25 % less per request end to end
  * The POC question stays costly on such data because its answer is large: a 3-day range
- * matches ~80,000 other pings of ~1,000 people, and every one needs a distance.
- * Run to run variation on that machine was +-30 %.
+ * matches ~30,000 other pings of ~1,000 people out of ~53,000 candidates.
  */
 #include "connection_queries.h"
 
@@ -117,9 +125,32 @@
     "    AND cl.pts && _ST_Expand(o.coordinate, $4::float8 * " SURE_OUT ")"                        \
     "    AND ST_Distance(o.coordinate, m, false) <= per.s_min * " SURE_OUT " + 1e-9)"
 
+/* The bounds of CONNECTIONS_NEAR (no window parameter). */
+#define ONCE_BOUNDS_NEAR                                                                           \
+    "b AS MATERIALIZED (SELECT t0, t1 + interval '1 day' AS t1_others FROM (SELECT " US_TO_TIME(   \
+        "$2") " AS t0, " US_TO_TIME("$3") " AS t1) t)"
+
+/* A geography point from float8 coordinates: the same point as the stored one they came
+ * from (binary float8 and %.17g text are exact). */
+#define GEOG(x, y) "ST_SetSRID(ST_MakePoint(" x ", " y "), 4326)::geography"
+
 /* The precomputed statement reads ~6,500 index entries per person and three days, so every
  * per-row expression counts. connection_person_other (0007) holds all the columns it reads,
  * ordered by other person and other ping: both GROUP BYs stream without a sort. */
+/* clang-format off */
+#define PRECOMPUTED_HIT \
+    "hit AS (" \
+    "  SELECT c.other_person_id AS person_id, c.other_location_id AS id," \
+    "         min(c.other_creation_time) AS creation_time, min(c.distance_m) AS d" \
+    "    FROM connection c" \
+    "   WHERE c.person_id = $1::int AND c.creation_time >= " BOUND("t0") \
+    "     AND c.creation_time < " BOUND("t1") " AND c.other_person_id > $6::int" \
+    "     AND c.other_creation_time >= " BOUND("t0") \
+    "     AND c.other_creation_time < " BOUND("t1_others") " AND c.distance_m <= $4::float8" \
+    "     AND c.other_creation_time BETWEEN c.creation_time - " BOUND("w") \
+    "                                   AND c.creation_time + " BOUND("w") \
+    "   GROUP BY c.other_person_id, c.other_location_id)"
+/* clang-format on */
 
 const struct udc_db_statement connection_statements[] = {
     {CONNECTIONS_POC,
@@ -212,121 +243,74 @@ const struct udc_db_statement connection_statements[] = {
                                                     "   GROUP BY o.id, o.person_id, o.creation_time"
                                                     ")" SUMMARY,
      7},
+    /* clang-format off */
     {CONNECTIONS_PRECOMPUTED,
-     "WITH " ONCE_BOUNDS ", hit AS ("
-     "  SELECT c.other_person_id AS person_id, c.other_location_id AS id,"
-     "         min(c.other_creation_time) AS creation_time, min(c.distance_m) AS d"
-     "    FROM connection c"
-     "   WHERE c.person_id = $1::int AND c.creation_time >= " BOUND(
-         "t0") "     AND c.creation_time < " BOUND("t1") " AND "
-                                                         "c.other_person_id > "
-                                                         "$6::int"
-                                                         "     AND "
-                                                         "c.other_creation_"
-                                                         "time >= " BOUND(
-                                                             "t0") "     AND c.other_creation_time "
-                                                                   "< " BOUND(
-                                                                       "t1_others") " AND"
-                                                                                    " c."
-                                                                                    "dist"
-                                                                                    "ance"
-                                                                                    "_m "
-                                                                                    "<= "
-                                                                                    "$4::"
-                                                                                    "floa"
-                                                                                    "t8"
-                                                                                    "    "
-                                                                                    " AND"
-                                                                                    " c."
-                                                                                    "othe"
-                                                                                    "r_"
-                                                                                    "crea"
-                                                                                    "tion"
-                                                                                    "_tim"
-                                                                                    "e "
-                                                                                    "BETW"
-                                                                                    "EEN "
-                                                                                    "c."
-                                                                                    "crea"
-                                                                                    "tion"
-                                                                                    "_tim"
-                                                                                    "e "
-                                                                                    "-"
-                                                                                    " " BOUND("w") "                                   AND c.creation_time + " BOUND(
-                                                                                        "w") "   "
-                                                                                             "GROUP"
-                                                                                             " BY "
-                                                                                             "c."
-                                                                                             "other"
-                                                                                             "_pers"
-                                                                                             "on_"
-                                                                                             "id, "
-                                                                                             "c."
-                                                                                             "other"
-                                                                                             "_loca"
-                                                                                             "tion_"
-                                                                                             "id"
-                                                                                             "), "
-                                                                                             "per "
-                                                                                             "AS ("
-                                                                                             "  "
-                                                                                             "SELEC"
-                                                                                             "T "
-                                                                                             "perso"
-                                                                                             "n_id,"
-                                                                                             " min("
-                                                                                             "creat"
-                                                                                             "ion_"
-                                                                                             "time)"
-                                                                                             " AS "
-                                                                                             "first"
-                                                                                             "_seen"
-                                                                                             ", "
-                                                                                             "max("
-                                                                                             "creat"
-                                                                                             "ion_"
-                                                                                             "time)"
-                                                                                             " AS "
-                                                                                             "last_"
-                                                                                             "seen,"
-                                                                                             "     "
-                                                                                             "    "
-                                                                                             "min("
-                                                                                             "d) "
-                                                                                             "AS "
-                                                                                             "min_"
-                                                                                             "d, "
-                                                                                             "count"
-                                                                                             "(*) "
-                                                                                             "AS n,"
-                                                                                             "     "
-                                                                                             "   "
-                                                                                             " " FIRST_ID
-                                                                                             "    "
-                                                                                             "FROM "
-                                                                                             "hit "
-                                                                                             "GROUP"
-                                                                                             " BY "
-                                                                                             "perso"
-                                                                                             "n_id "
-                                                                                             "ORDER"
-                                                                                             " BY "
-                                                                                             "perso"
-                                                                                             "n_id "
-                                                                                             "LIMIT"
-                                                                                             " $7::"
-                                                                                             "int"
-                                                                                             ")" RESULT(
-                                                                                                 "p"
-                                                                                                 "e"
-                                                                                                 "r"
-                                                                                                 "."
-                                                                                                 "m"
-                                                                                                 "i"
-                                                                                                 "n"
-                                                                                                 "_"
-                                                                                                 "d") " ORDER BY p.id",
+     "WITH " ONCE_BOUNDS ", " PRECOMPUTED_HIT ", per AS ("
+     "  SELECT person_id, min(creation_time) AS first_seen, max(creation_time) AS last_seen,"
+     "         min(d) AS min_d, count(*) AS n, " FIRST_ID
+     "    FROM hit GROUP BY person_id ORDER BY person_id LIMIT $7::int"
+     ")" RESULT("per.min_d") " ORDER BY p.id",
      7},
+    /* The same pairs for the API to sum up itself (connection_scan.h, conn_summarise):
+     * one row per other ping, binary: person_id, id, creation_time, closest distance. */
+    {CONNECTIONS_PAIRS,
+     "WITH " ONCE_BOUNDS ", " PRECOMPUTED_HIT
+     " SELECT person_id, id, creation_time, d FROM hit WHERE $7::int IS NULL"
+     " ORDER BY person_id, id",
+     7},
+    /* clang-format on */
+    /* clang-format off */
+    /* The POC question answered in C (connection_scan.h). The person's pings, binary:
+     * id, creation_time, coordinate as EWKB. */
+    {CONNECTIONS_OWN,
+     "SELECT id, creation_time, coordinate::bytea FROM location"
+     " WHERE person_id = $1::int AND creation_time >= " US_TO_TIME("$2")
+     "   AND creation_time < " US_TO_TIME("$3"),
+     3},
+    /* Others' pings in the key ranges [$4[i], $5[i]] of location_cell (0008), from the index
+     * alone; binary: id, person_id, creation_time, coordinate as EWKB. OFFSET 0 keeps the
+     * other conditions out of the scan: with them the generic plan preferred the index on
+     * creation_time, reading all pings of the range. */
+    {CONNECTIONS_NEAR,
+     "WITH " ONCE_BOUNDS_NEAR " "
+     "SELECT l.id, l.person_id, l.creation_time, l.coordinate::bytea"
+     "  FROM unnest($4::int8[], $5::int8[]) r (lo, hi) CROSS JOIN LATERAL ("
+     "    SELECT id, person_id, creation_time, coordinate FROM location"
+     "     WHERE location_cell(coordinate) BETWEEN r.lo AND r.hi OFFSET 0) l"
+     " WHERE l.person_id <> $1::int AND l.person_id > $6::int"
+     "   AND l.creation_time >= " BOUND("t0") " AND l.creation_time < " BOUND("t1_others"),
+     6},
+    /* Ordinals of the pairs (other's ping, own ping) within $5 metres, PostGIS deciding. */
+    {CONNECTIONS_WITHIN,
+     "SELECT i FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[])"
+     "  WITH ORDINALITY u (olat, olon, mlat, mlon, i)"
+     " WHERE ST_DWithin(" GEOG("olon", "olat") ", " GEOG("mlon", "mlat") ", $5::float8)",
+     5},
+    /* Per connected person ($1 ids, $2 earliest pings): the person and the ping. */
+    {CONNECTIONS_PEOPLE,
+     "SELECT p.id, p.first_name, p.last_name, p.company_name,"
+     "       ST_Y(l.coordinate::geometry)::text, ST_X(l.coordinate::geometry)::text"
+     "  FROM unnest($1::int4[], $2::int8[]) WITH ORDINALITY s (person_id, first_id, k)"
+     "  JOIN person p ON p.id = s.person_id JOIN location l ON l.id = s.first_id"
+     " ORDER BY s.k",
+     2},
+    /* The spheroid distance of each pair (other's ping, own ping), in order. No joins on
+     * arrays: generic plans guess 10 rows for an unnest, and a join by position then became
+     * a nested loop over all pairs x all people (~1,000,000 comparisons, ~40 ms). */
+    {CONNECTIONS_DISTANCES,
+     "SELECT ST_Distance(" GEOG("olon", "olat") ", " GEOG("mlon", "mlat") ")"
+     "  FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::float8[])"
+     "       WITH ORDINALITY u (olat, olon, mlat, mlon, i)"
+     " ORDER BY i",
+     4},
+    /* The people $1, in that order. */
+    {CONNECTIONS_PERSONS,
+     "SELECT p.id, p.first_name, p.last_name, p.company_name"
+     "  FROM unnest($1::int4[]) WITH ORDINALITY s (person_id, k)"
+     "  JOIN person p ON p.id = s.person_id"
+     " ORDER BY s.k",
+     1},
+    /* clang-format on */
 };
 const size_t connection_statement_count =
     sizeof connection_statements / sizeof connection_statements[0];

@@ -9,6 +9,7 @@
 #include "api.h"
 #include "params.h"
 #include "person_json.h"
+#include "stmt_params.h"
 
 /* Latitude is y, longitude x; float8 text output is the shortest exact form. */
 #define LOCATION_COLUMNS                                                                           \
@@ -100,26 +101,24 @@ static int list_person_locations(struct udc_http_request *req, void *userdata)
 {
     struct api *api = userdata;
     struct locations_query q;
-    char err[160], p[6][24];
+    char err[160];
     int rc = 0;
     if (parse_locations_query(req, api, &q, err, sizeof err) != 0)
         return api_bad_request(req, err);
-    snprintf(p[0], sizeof p[0], "%d", (int)q.person);
-    snprintf(p[1], sizeof p[1], "%" PRId64, q.start_us);
-    snprintf(p[2], sizeof p[2], "%" PRId64, q.end_us);
-    snprintf(p[3], sizeof p[3], "%" PRId64, q.after_us);
-    snprintf(p[4], sizeof p[4], "%" PRId64, q.after_id);
-    snprintf(p[5], sizeof p[5], "%d", (int)q.limit + 1);
-    const char *params[] = {
-        p[0], q.has_start ? p[1] : NULL, q.has_end ? p[2] : NULL, q.has_cursor ? p[3] : NULL,
-        p[4], q.has_limit ? p[5] : NULL};
+    struct stmt_params p = {0};
+    stmt_param_int(&p, q.person);
+    stmt_param_opt_int(&p, q.has_start, q.start_us);
+    stmt_param_opt_int(&p, q.has_end, q.end_us);
+    stmt_param_opt_int(&p, q.has_cursor, q.after_us);
+    stmt_param_int(&p, q.after_id);
+    stmt_param_opt_int(&p, q.has_limit, (int64_t)q.limit + 1);
 
     struct udc_db *db = api_db(api, req, &rc);
     if (!db)
         return rc;
     PGresult *res = NULL;
-    if (person_exists(db, req, p[0], &rc) == 0)
-        res = api_query(db, req, "person_locations", 6, params, &rc);
+    if (person_exists(db, req, p.values[0], &rc) == 0)
+        res = api_query(db, req, "person_locations", p.n, p.values, &rc);
     api_db_done(api, db);
     if (!res)
         return rc;

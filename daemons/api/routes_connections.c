@@ -277,14 +277,15 @@ static int scan_candidates(struct udc_db *db, struct udc_http_request *req,
     stmt_param_int(&p, q->person);
     stmt_param_int(&p, q->start_us);
     stmt_param_int(&p, q->end_us);
-    const char *values[] = {p.values[0], p.values[1], p.values[2], los.buf, his.buf, NULL};
+    const char *values[] = {p.values[0],   p.values[1],   p.values[2],
+                            los.text.data, his.text.data, NULL};
     char after[24];
     snprintf(after, sizeof after, "%" PRId64, q->after_person);
     values[5] = after;
     PGresult *res =
         los.failed || his.failed ? NULL : query_binary(db, req, CONNECTIONS_NEAR, 6, values, rc);
-    free(los.buf);
-    free(his.buf);
+    udc_strbuf_free(&los.text);
+    udc_strbuf_free(&his.text);
     if (!res)
         return -1;
     int failed = 0;
@@ -305,16 +306,18 @@ static int scan_band(struct udc_db *db, struct udc_http_request *req,
     size_t n = conn_scan_band_count(s);
     if (n == 0)
         return 0;
-    struct jbuf a[4] = {{0}};
+    struct jbuf a[4];
+    memset(a, 0, sizeof a);
     for (int f = 0; f < 4; f++)
         array_of_pairs(&a[f], band_pair, s, n, f);
     struct stmt_params p = {0};
     stmt_param_double(&p, q->distance);
-    const char *values[] = {a[0].buf, a[1].buf, a[2].buf, a[3].buf, p.values[0]};
+    const char *values[] = {a[0].text.data, a[1].text.data, a[2].text.data, a[3].text.data,
+                            p.values[0]};
     int ok = !a[0].failed && !a[1].failed && !a[2].failed && !a[3].failed;
     PGresult *res = ok ? api_query(db, req, CONNECTIONS_WITHIN, 5, values, rc) : NULL;
     for (int f = 0; f < 4; f++)
-        free(a[f].buf);
+        udc_strbuf_free(&a[f].text);
     if (!res) {
         if (!ok)
             *rc = udc_http_respond_error(req, 500, "internal error");
@@ -332,17 +335,18 @@ static int scan_closest(struct udc_db *db, struct udc_http_request *req, struct 
                         double *min_d, int *rc)
 {
     size_t pairs = conn_scan_closest_count(s);
-    struct jbuf a[4] = {{0}};
+    struct jbuf a[4];
+    memset(a, 0, sizeof a);
     const char *values[4];
     int ok = 1;
     for (int f = 0; f < 4; f++) {
         array_of_pairs(&a[f], closest_pair, s, pairs, f);
         ok = ok && !a[f].failed;
-        values[f] = a[f].buf;
+        values[f] = a[f].text.data;
     }
     PGresult *res = ok ? api_query(db, req, CONNECTIONS_DISTANCES, 4, values, rc) : NULL;
     for (int f = 0; f < 4; f++)
-        free(a[f].buf);
+        udc_strbuf_free(&a[f].text);
     if (!res) {
         if (!ok)
             *rc = udc_http_respond_error(req, 500, "internal error");
@@ -375,12 +379,12 @@ static PGresult *scan_people(struct udc_db *db, struct udc_http_request *req, st
     if (ids)
         array_int(&a, ids, n);
     free(ids);
-    const char *values[] = {a.buf};
+    const char *values[] = {a.text.data};
     PGresult *res =
         ids && !a.failed ? api_query(db, req, CONNECTIONS_PERSONS, 1, values, rc) : NULL;
     if (!ids || a.failed)
         *rc = udc_http_respond_error(req, 500, "internal error");
-    free(a.buf);
+    udc_strbuf_free(&a.text);
     if (res && (size_t)PQntuples(res) != n) {
         PQclear(res);
         res = NULL;
@@ -474,7 +478,8 @@ static int answer_precomputed(struct udc_db *db, struct udc_http_request *req,
     res = NULL;
     if (ok && people > 0) {
         int64_t *ids = malloc(people * sizeof *ids), *first = malloc(people * sizeof *first);
-        struct jbuf a[2] = {{0}};
+        struct jbuf a[2];
+        memset(a, 0, sizeof a);
         for (size_t i = 0; ids && first && i < people; i++) {
             ids[i] = sums[i].person;
             first[i] = sums[i].first_id;
@@ -484,14 +489,14 @@ static int answer_precomputed(struct udc_db *db, struct udc_http_request *req,
             array_int(&a[1], first, people);
         }
         ok = ids && first && !a[0].failed && !a[1].failed;
-        const char *values[] = {a[0].buf, a[1].buf};
+        const char *values[] = {a[0].text.data, a[1].text.data};
         if (ok && !(res = api_query(db, req, CONNECTIONS_PEOPLE, 2, values, rc))) {
-            free(ids), free(first), free(a[0].buf), free(a[1].buf);
+            free(ids), free(first), udc_strbuf_free(&a[0].text), udc_strbuf_free(&a[1].text);
             free(hits), free(sums), free(min_d);
             return -1;
         }
         ok = ok && (size_t)PQntuples(res) == people;
-        free(ids), free(first), free(a[0].buf), free(a[1].buf);
+        free(ids), free(first), udc_strbuf_free(&a[0].text), udc_strbuf_free(&a[1].text);
     }
     if (ok) {
         jbuf_array_begin(j);
@@ -547,7 +552,7 @@ static int list_connections(struct udc_http_request *req, void *userdata)
     }
     api_db_done(api, db);
     if (scanned == SCAN_FAILED) {
-        free(j.buf);
+        udc_strbuf_free(&j.text);
         return rc;
     }
     if (scanned == SCAN_UNSUPPORTED) {

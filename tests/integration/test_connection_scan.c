@@ -16,6 +16,7 @@
 #include "httpc.h"
 #include "itest.h"
 #include "timefmt.h"
+#include "suite_run.h"
 
 #define PEOPLE   25
 #define PINGS    2500
@@ -213,9 +214,5 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, answers_in_c_equal_the_statements);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

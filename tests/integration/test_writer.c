@@ -16,6 +16,7 @@
 #include "httpc.h"
 #include "itest.h"
 #include "writer/store.h"
+#include "suite_run.h"
 
 static int person; /* made for this run */
 static const char *events_queue = "udc.test.writer-events";
@@ -343,9 +344,5 @@ int main(void)
     tcase_add_test(daemon, one_connection_still_stores_and_announces);
     tcase_add_test(daemon, held_messages_stay_bounded_with_large_messages);
     suite_add_tcase(s, daemon);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

@@ -7,6 +7,7 @@
 
 #include "api/connection_scan.h"
 #include "api/stmt_params.h"
+#include "suite_run.h"
 
 /* Metres per degree of latitude on the sphere the scan uses. */
 #define M_PER_DEG (6371008.771415 * M_PI / 180.0)
@@ -224,9 +225,5 @@ int main(void)
     tcase_add_test(tc, poles_antimeridian_and_large_distances_are_left_to_sql);
     tcase_add_test(tc, statement_parameters_are_text_or_null);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

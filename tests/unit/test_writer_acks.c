@@ -6,6 +6,7 @@
 
 #include "writer/ack_order.h"
 #include "writer/store.h"
+#include "suite_run.h"
 
 static struct ack_order a;
 
@@ -163,9 +164,5 @@ int main(void)
     TCase *cls = tcase_create("classification");
     tcase_add_test(cls, deadlock_and_serialization_failure_mean_send_again);
     suite_add_tcase(s, cls);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return udc_test_run(s);
 }

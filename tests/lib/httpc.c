@@ -114,6 +114,15 @@ static bool wants_chunked(const char *const *headers)
     return false;
 }
 
+static bool has_header(const char *const *headers, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; headers && headers[i]; i++)
+        if (strncasecmp(headers[i], name, n) == 0 && headers[i][n] == ':')
+            return true;
+    return false;
+}
+
 int httpc_do(struct httpc *c, const char *method, const char *url, const char *const *headers,
              const char *body, size_t len, struct httpc_response *out)
 {
@@ -124,8 +133,10 @@ int httpc_do(struct httpc *c, const char *method, const char *url, const char *c
     struct curl_slist *list = NULL;
     for (size_t i = 0; headers && headers[i]; i++)
         list = curl_slist_append(list, headers[i]);
-    /* curl would otherwise send "Expect: 100-continue" for larger bodies and wait. */
-    list = curl_slist_append(list, "Expect:");
+    /* curl would otherwise send "Expect: 100-continue" for larger bodies and wait; a test
+     * that wants it says so. */
+    if (!has_header(headers, "Expect"))
+        list = curl_slist_append(list, "Expect:");
 
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, url);

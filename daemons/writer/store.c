@@ -9,12 +9,12 @@
 
 #include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "strbuf.h"
 
 #define STMT_STORE  "writer_store"
 #define STMT_LOOKUP "writer_lookup"
@@ -59,58 +59,26 @@ const struct udc_db_statement store_statements[] = {
 };
 const size_t store_statement_count = sizeof store_statements / sizeof store_statements[0];
 
-/* A growing text buffer for the array literals. */
-struct text {
-    char *buf;
-    size_t len, cap;
-};
-
-static int text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int text_printf(struct text *t, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return -1;
-        if ((size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return 0;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        while (cap - t->len <= (size_t)n)
-            cap *= 2;
-        char *grown = realloc(t->buf, cap);
-        if (!grown)
-            return -1;
-        t->buf = grown;
-        t->cap = cap;
-    }
-}
-
 /* Builds the six array literals. Every value was validated by the codec (UUIDs, finite
  * numbers, sources of [A-Za-z0-9._:@/-]), so none needs quoting; sources are quoted anyway. */
-static int build_arrays(const struct udc_location *items, size_t n, struct text arrays[6])
+static int build_arrays(const struct udc_location *items, size_t n, struct udc_strbuf arrays[6])
 {
     for (int a = 0; a < 6; a++)
-        if (text_printf(&arrays[a], "{") != 0)
+        if (udc_strbuf_printf(&arrays[a], "{") != 0)
             return -1;
     for (size_t i = 0; i < n; i++) {
         const char *sep = i ? "," : "";
         const struct udc_location *l = &items[i];
-        if (text_printf(&arrays[0], "%s%s", sep, l->event_id) ||
-            text_printf(&arrays[1], "%s%" PRId32, sep, l->person_id) ||
-            text_printf(&arrays[2], "%s%.17g", sep, l->longitude) ||
-            text_printf(&arrays[3], "%s%.17g", sep, l->latitude) ||
-            text_printf(&arrays[4], "%s%" PRId64, sep, l->creation_time_us) ||
-            text_printf(&arrays[5], "%s\"%s\"", sep, l->source))
+        if (udc_strbuf_printf(&arrays[0], "%s%s", sep, l->event_id) ||
+            udc_strbuf_printf(&arrays[1], "%s%" PRId32, sep, l->person_id) ||
+            udc_strbuf_printf(&arrays[2], "%s%.17g", sep, l->longitude) ||
+            udc_strbuf_printf(&arrays[3], "%s%.17g", sep, l->latitude) ||
+            udc_strbuf_printf(&arrays[4], "%s%" PRId64, sep, l->creation_time_us) ||
+            udc_strbuf_printf(&arrays[5], "%s\"%s\"", sep, l->source))
             return -1;
     }
     for (int a = 0; a < 6; a++)
-        if (text_printf(&arrays[a], "}") != 0)
+        if (udc_strbuf_printf(&arrays[a], "}") != 0)
             return -1;
     return 0;
 }
@@ -135,7 +103,7 @@ static enum store_status lookup_missing(struct udc_db *db, const struct udc_loca
                                         size_t n, struct store_result *results, char *err,
                                         size_t errlen)
 {
-    struct text ids = {0};
+    struct udc_strbuf ids = UDC_STRBUF_INIT;
     size_t missing = 0;
     size_t *positions = malloc((n ? n : 1) * sizeof *positions); /* array position → item */
     enum store_status status = STORE_OK;
@@ -144,7 +112,7 @@ static enum store_status lookup_missing(struct udc_db *db, const struct udc_loca
         goto oom;
     for (size_t i = 0; i < n; i++) {
         if (results[i].verdict == STORE_STORED && results[i].row_id == 0) {
-            if (text_printf(&ids, "%s%s", missing ? "," : "{", items[i].event_id) != 0)
+            if (udc_strbuf_printf(&ids, "%s%s", missing ? "," : "{", items[i].event_id) != 0)
                 goto oom;
             positions[missing++] = i;
         }
@@ -153,12 +121,12 @@ static enum store_status lookup_missing(struct udc_db *db, const struct udc_loca
         free(positions);
         return STORE_OK;
     }
-    if (text_printf(&ids, "}") != 0)
+    if (udc_strbuf_printf(&ids, "}") != 0)
         goto oom;
-    const char *values[1] = {ids.buf};
+    const char *values[1] = {ids.data};
     PGresult *res =
         udc_db_exec_prepared(db, STMT_LOOKUP, 1, values, NULL, NULL, PGRES_TUPLES_OK, err, errlen);
-    free(ids.buf);
+    udc_strbuf_free(&ids);
     if (!res) {
         free(positions);
         return failure_status(db);
@@ -178,7 +146,7 @@ static enum store_status lookup_missing(struct udc_db *db, const struct udc_loca
     }
     return status;
 oom:
-    free(ids.buf);
+    udc_strbuf_free(&ids);
     free(positions);
     snprintf(err, errlen, "out of memory");
     return STORE_DB_DOWN;
@@ -220,8 +188,11 @@ static int forget_repeated_inserts(struct store_result *results, size_t n)
 enum store_status store_send(struct udc_db *db, const struct udc_location *items, size_t n,
                              char *err, size_t errlen)
 {
-    struct text arrays[6] = {{0}};
+    struct udc_strbuf arrays[6];
     enum store_status status = STORE_OK;
+
+    for (int a = 0; a < 6; a++)
+        udc_strbuf_init(&arrays[a]);
 
     if (build_arrays(items, n, arrays) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -230,12 +201,12 @@ enum store_status store_send(struct udc_db *db, const struct udc_location *items
     }
     const char *values[6];
     for (int a = 0; a < 6; a++)
-        values[a] = arrays[a].buf;
+        values[a] = arrays[a].data;
     if (udc_db_send_prepared(db, STMT_STORE, 6, values, err, errlen) != 0)
         status = failure_status(db);
 out:
     for (int a = 0; a < 6; a++)
-        free(arrays[a].buf);
+        udc_strbuf_free(&arrays[a]);
     return status;
 }
 

@@ -353,6 +353,23 @@ START_TEST(connection_is_vacuumed_after_inserts)
 }
 END_TEST
 
+/* Autovacuum and pg_restore evaluate index expressions with an empty search_path: the
+ * location_cell index (0008, 0009) must work there, or the table is never vacuumed. */
+START_TEST(location_cell_works_without_a_search_path)
+{
+    PGconn *conn = connect_db();
+    PQclear(query(conn, "SET search_path = ''", 0, NULL));
+    ck_assert_int_gt(query_long(conn,
+                                "SELECT count(DISTINCT public.location_cell(coordinate)) "
+                                "FROM public.location",
+                                0, NULL),
+                     0);
+    PQclear(query(conn, "VACUUM (ANALYZE) public.location", 0, NULL));
+    PQclear(query(conn, "RESET search_path", 0, NULL));
+    PQfinish(conn);
+}
+END_TEST
+
 START_TEST(migrate_again_applies_nothing)
 {
     static char out[16384];
@@ -469,6 +486,7 @@ int main(void)
     tcase_add_test(tc, duplicate_event_id_is_rejected);
     tcase_add_test(tc, connection_rejects_a_pair_of_one_person);
     tcase_add_test(tc, connection_is_vacuumed_after_inserts);
+    tcase_add_test(tc, location_cell_works_without_a_search_path);
     tcase_add_test(tc, migrate_again_applies_nothing);
     tcase_add_test(tc, migrate_applies_a_new_migration_once);
     tcase_add_test(tc, failed_migration_is_rolled_back);

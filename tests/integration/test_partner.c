@@ -371,18 +371,13 @@ START_TEST(ten_thousand_pings_are_stored_once)
     /* The same batch again: republished by the gateway, recognised by the writer. */
     long long before = metric("UDC_ADMIN_URL_INGEST_AMQP", series);
     ck_assert_int_eq(before, TOTAL);
-    long long dup_before =
-        metric("UDC_ADMIN_URL_WRITER", "udc_writer_pings_total{outcome=\"duplicate\"}");
+    const char *duplicates = "udc_writer_pings_total{outcome=\"duplicate\"}";
+    struct metric_wait recognised = {"UDC_ADMIN_URL_WRITER", duplicates,
+                                     metric("UDC_ADMIN_URL_WRITER", duplicates) + BATCH};
     ck_assert_int_eq(partner_publish(&p, "udc.partner", key, p.name, NULL, resend), 0);
-    for (int i = 0;
-         i < 300 && metric("UDC_ADMIN_URL_WRITER",
-                           "udc_writer_pings_total{outcome=\"duplicate\"}") < dup_before + BATCH;
-         i++)
-        usleep(100 * 1000);
+    itest_wait(metric_reached, &recognised, 30000);
     ck_assert_int_eq(metric("UDC_ADMIN_URL_INGEST_AMQP", series), before + BATCH);
-    ck_assert_int_ge(
-        metric("UDC_ADMIN_URL_WRITER", "udc_writer_pings_total{outcome=\"duplicate\"}"),
-        dup_before + BATCH);
+    ck_assert_int_ge(metric("UDC_ADMIN_URL_WRITER", duplicates), recognised.want);
     ck_assert_int_eq(count_by_source(p.name), TOTAL);
 
     free(resend);

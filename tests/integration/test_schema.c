@@ -365,7 +365,6 @@ START_TEST(location_cell_works_without_a_search_path)
                                 0, NULL),
                      0);
     PQclear(query(conn, "VACUUM (ANALYZE) public.location", 0, NULL));
-    PQclear(query(conn, "RESET search_path", 0, NULL));
     PQfinish(conn);
 }
 END_TEST

@@ -247,11 +247,14 @@ static void ewkb_hex(double lon, double lat, char out[51])
     out[50] = '\0';
 }
 
-static void uuid_for(uint64_t seed, size_t i, char out[37])
+/* A version-7 UUID from the ping's time, as udc-ingest-http makes for a ping that comes
+ * without one (common/uuid.h): the loaded rows' ids are then in creation_time order, as the
+ * ids of the rows the pipeline stores are in arrival order. */
+static void uuid_for(uint64_t seed, size_t i, int64_t t_ms, char out[37])
 {
     struct rng r = rng_for(seed ^ 0x5eedULL, 0x80000000ULL + i);
     uint64_t hi = rng_next(&r), lo = rng_next(&r);
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                        /* version 4 */
+    hi = (uint64_t)t_ms << 16 | 0x7000ULL | (hi & 0xfffULL);   /* version 7 */
     lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; /* variant */
     snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
              (unsigned)(hi >> 16 & 0xffff), (unsigned)(hi & 0xffff), (unsigned)(lo >> 48),
@@ -278,7 +281,7 @@ static void emit(const struct opts *o, const char *format)
         if (strcmp(format, "copy") == 0) {
             format_time(p->t_ms, t, sizeof t, 0);
             ewkb_hex(p->lon, p->lat, wkb);
-            uuid_for(o->seed, i, id);
+            uuid_for(o->seed, i, p->t_ms, id);
             printf("%s\t%d\t%s\t%s\t%s\n", id, p->person, wkb, t, o->source);
         } else if (strcmp(format, "csv") == 0) {
             format_time(p->t_ms, t, sizeof t, 1);

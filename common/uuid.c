@@ -2,6 +2,7 @@
 #include "uuid.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -45,6 +46,24 @@ int udc_uuid_v4(char out[UDC_UUID_BUF])
     if (fill_random(bytes, sizeof bytes) < 0)
         return -1;
     bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40); /* version 4 */
+    bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80); /* RFC variant 10xx */
+    format_bytes(bytes, out);
+    return 0;
+}
+
+int udc_uuid_v7(int64_t unix_us, char out[UDC_UUID_BUF])
+{
+    unsigned char bytes[16];
+    if (unix_us < 0 || fill_random(bytes + 8, 8) < 0)
+        return -1;
+    uint64_t ms = (uint64_t)unix_us / 1000;
+    /* RFC 9562 §6.2, method 3: rand_a carries the microseconds within the millisecond as a
+     * 12-bit fraction, so ids made in the same millisecond still sort by time. */
+    unsigned frac = (unsigned)((uint64_t)unix_us % 1000 * 4096 / 1000);
+    for (int i = 0; i < 6; i++)
+        bytes[i] = (unsigned char)(ms >> (40 - 8 * i));
+    bytes[6] = (unsigned char)(0x70 | frac >> 8); /* version 7 */
+    bytes[7] = (unsigned char)(frac & 0xff);
     bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80); /* RFC variant 10xx */
     format_bytes(bytes, out);
     return 0;

@@ -106,8 +106,9 @@ static struct udc_location_rules phone_rules(const struct ingest *in)
     };
 }
 
-/* The event id: the Idempotency-Key header, else the body's event_id, else a new one. */
-static int assign_event_id(struct udc_http_request *req, struct udc_location *loc,
+/* The event id: the Idempotency-Key header, else the body's event_id, else a new one made
+ * from the request's time (version 7: see uuid.h for why). */
+static int assign_event_id(struct udc_http_request *req, int64_t now_us, struct udc_location *loc,
                            struct udc_location_error *err)
 {
     const char *key = udc_http_header(req, "Idempotency-Key");
@@ -120,7 +121,7 @@ static int assign_event_id(struct udc_http_request *req, struct udc_location *lo
                 err, 0, "event_id", "must equal the Idempotency-Key header when both are given");
         memcpy(loc->event_id, canonical, sizeof canonical);
     }
-    if (!loc->event_id[0] && udc_uuid_v4(loc->event_id) != 0)
+    if (!loc->event_id[0] && udc_uuid_v7(now_us, loc->event_id) != 0)
         return udc_location_error_set(err, 0, "event_id", "could not be generated");
     return 0;
 }
@@ -177,7 +178,7 @@ static int post_location(struct udc_http_request *req, void *userdata)
     struct udc_location loc = b.items[0];
     udc_location_batch_free(&b);
     snprintf(loc.source, sizeof loc.source, "%s", SOURCE_MOBILE);
-    if (assign_event_id(req, &loc, &err) != 0)
+    if (assign_event_id(req, rules.now_us, &loc, &err) != 0)
         return respond_invalid(req, 400, &err);
 
     char message[UDC_LOCATION_JSON_MAX];
@@ -274,13 +275,14 @@ static void batch_done(void *arg, int ok, const char *why, uint64_t latency_us)
     batch_ctx_free(c);
 }
 
-/* Gives each valid ping its event id (its own, or a new one) and the source. */
-static void stamp_pings(struct udc_location_batch *b)
+/* Gives each valid ping its event id (its own, or a new one made from the request's time)
+ * and the source. */
+static void stamp_pings(struct udc_location_batch *b, int64_t now_us)
 {
     for (size_t i = 0; i < b->count; i++) {
         if (!b->valid[i])
             continue;
-        if (!b->items[i].event_id[0] && udc_uuid_v4(b->items[i].event_id) != 0) {
+        if (!b->items[i].event_id[0] && udc_uuid_v7(now_us, b->items[i].event_id) != 0) {
             b->valid[i] = 0;
             b->valid_count--;
             udc_location_error_set(&b->errors[i], (int)i, "event_id", "could not be generated");
@@ -320,7 +322,7 @@ static int post_batch(struct udc_http_request *req, void *userdata)
     if (udc_location_batch_parse(body, len, (size_t)in->cfg->ingest_http.batch_max, &rules, &b,
                                  &err) != 0)
         return respond_invalid(req, 400, &err);
-    stamp_pings(&b);
+    stamp_pings(&b, rules.now_us);
 
     struct batch_ctx *c = calloc(1, sizeof *c);
     if (!c || add_verdicts(&c->verdicts, &b, &c->rejected) != 0) {

@@ -109,6 +109,12 @@ START_TEST(accepted_pings_are_stored_once)
         event_id_of(&r, ids[i]);
         httpc_response_free(&r);
     }
+    /* Ids made by udc-ingest-http are version 7: requests one after another get ids in
+     * order, which go in at the right edge of location's unique index. */
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(ids[i][14], '7');
+        ck_assert_msg(i == 0 || strcmp(ids[i - 1], ids[i]) < 0, "%s !< %s", ids[i - 1], ids[i]);
+    }
     struct stored_wait w = {ids, N};
     ck_assert_msg(itest_wait(all_stored, &w, 30000), "only %lld of %d stored", stored_count(ids, N),
                   N);

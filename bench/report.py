@@ -63,13 +63,18 @@ def main():
 
     copy_empty = num(r, "copy_rows_s")
     copy = num(r, "copy_loaded_rows_s") or copy_empty
+    copy_b0, copy_b1 = num(r, "copy_batch_start_rows_s"), num(r, "copy_batch_end_rows_s")
+    copy_batch = (copy_b0 + copy_b1) / 2 if copy_b0 and copy_b1 else copy
     a1 = {k: num(r, f"amqp1_{k}_msgs_s") for k in ("publish", "consume", "together")}
     a100 = num(r, "amqp100_together_pings_s")
     h1, h100 = num(r, "http1_req_s"), num(r, "http100_req_s")
     row("1 ceiling", "COPY into the empty `location` (1000-row transactions, every index, FK): the load",
         fmt(copy_empty, "rows/s"))
-    row("1 ceiling", "COPY into the loaded `location` (100,000 more rows, same way): the ceiling below",
+    row("1 ceiling", "COPY into the loaded `location` (100,000 more rows, same way): the single-ping ceiling",
         fmt(copy, "rows/s"))
+    if copy_b0 and copy_b1:
+        row("1 ceiling", "COPY into `location` as the batch run found it / left it (100,000 rows each): "
+            "their mean is the batch ceiling", f"{fmt(copy_b0)} / {fmt(copy_b1)} → {fmt(copy_batch, 'rows/s')}")
     row("1 ceiling", "RabbitMQ persistent publish + confirms (window 1000), 1 ping/msg", fmt(a1["publish"], "msg/s"))
     row("1 ceiling", "RabbitMQ consume, manual acks (prefetch 2000), 1 ping/msg", fmt(a1["consume"], "msg/s"))
     row("1 ceiling", "RabbitMQ publish and consume together, 1 ping/msg", fmt(a1["together"], "msg/s"))
@@ -94,10 +99,11 @@ def main():
         f"{fmt(num(r, 'single_lag_p50_ms'), 'ms')} / {fmt(num(r, 'single_lag_p99_ms'), 'ms')}")
     b_acc, b_sto = num(r, "batch_accepted_s"), num(r, "batch_stored_s")
     row("2 ingest", f"100-ping batches: pings accepted/s ({r.get('batch_accepted', '?')} in the run)",
-        fmt(b_acc, "/s"), f"COPY {fmt(copy)}", ratio(b_acc, copy), "≥ 0.80 of COPY",
-        b_acc is not None and copy and b_acc / copy >= TARGETS["batch_of_copy"])
-    row("2 ingest", "100-ping batches: pings stored/s", fmt(b_sto, "/s"), f"COPY {fmt(copy)}", ratio(b_sto, copy),
-        "≥ 0.80 of COPY", b_sto is not None and copy and b_sto / copy >= TARGETS["batch_of_copy"])
+        fmt(b_acc, "/s"), f"COPY {fmt(copy_batch)}", ratio(b_acc, copy_batch), "≥ 0.80 of COPY",
+        b_acc is not None and copy_batch and b_acc / copy_batch >= TARGETS["batch_of_copy"])
+    row("2 ingest", "100-ping batches: pings stored/s", fmt(b_sto, "/s"), f"COPY {fmt(copy_batch)}",
+        ratio(b_sto, copy_batch), "≥ 0.80 of COPY",
+        b_sto is not None and copy_batch and b_sto / copy_batch >= TARGETS["batch_of_copy"])
     row("2 ingest", "batches: request latency p50 / p99",
         f"{fmt(num(r, 'batch_p50_ms'), 'ms')} / {fmt(num(r, 'batch_p99_ms'), 'ms')}")
     row("2 ingest", "batches: stored = accepted", f"{r.get('batch_stored')} = {r.get('batch_accepted')}", "", "",
@@ -206,9 +212,13 @@ measured on the same stack in the same run, before the daemons start.
   FROM STDIN` of 1000 rows each (one transaction each), coordinates as hex EWKB, into the
   real table with all its indexes (pk, unique event_id, GiST, two btrees) and the FK; the
   file is generated before the clock starts. Then 100,000 more pings (another seed, 60 days
-  later) the same way into the loaded table — the state the ingest runs write into, where
-  the indexes no longer fit in memory — and removed again: that second figure is the
-  ceiling the ingest rows are compared with.
+  later) the same way into the loaded table — the state the single-ping runs write into,
+  where the indexes no longer fit in memory — and removed again: that second figure is the
+  ceiling single pings are compared with. The batch run stores over a million rows, and a
+  row costs more the larger the indexes it goes into (the GiST and grid indexes put each
+  row on a random page): its ceiling is the mean of two more such COPYs of 100,000 rows, one
+  into the table as the run finds it and one as it leaves it (waiting for autovacuum to
+  finish before each, which the batch run does not get).
 - **RabbitMQ ceiling:** `bench/amqp_ceiling.c` (librabbitmq): persistent messages with
   publisher confirms (window 1000) into a durable quorum queue, consumed with manual acks
   (prefetch 2000, multiple acks); alone, then both at once on two connections.

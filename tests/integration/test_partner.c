@@ -408,13 +408,14 @@ static int note_dead(const struct amqp_admin_message *m, void *arg)
     return 0; /* look only: everything goes back to the queue */
 }
 
+/* 1 when every id of s but the "-" placeholders is in the dead-letter queue. */
 static int all_dead(void *arg)
 {
     struct dead_search *s = arg;
     memset(s->found, 0, sizeof s->found);
     amqp_admin_drain("udc.dead.letters", 100000, note_dead, s);
     for (int i = 0; i < DEAD_CASES; i++)
-        if (!s->found[i])
+        if (!s->found[i] && strcmp(s->ids[i], "-") != 0)
             return 0;
     return 1;
 }
@@ -515,12 +516,7 @@ START_TEST(invalid_messages_are_dead_lettered_with_reasons_and_replayed)
     ck_assert_int_eq(count_ids((char *[]){ghost_ev}, 1), 1);
     ck_assert_int_eq(count_by_source(p.name), 2);
     struct dead_search again = {.ids = {mid[0], mid[1], mid[2], mid[3], "-"}};
-    for (int i = 0; i < 300; i++) {
-        all_dead(&again);
-        if (again.found[0] && again.found[1] && again.found[2] && again.found[3])
-            break;
-        usleep(100 * 1000);
-    }
+    itest_wait(all_dead, &again, 30000);
     for (int i = 0; i < 4; i++)
         ck_assert_msg(again.found[i] == 1, "dead letter %d found %d times after the replay", i,
                       again.found[i]);

@@ -201,6 +201,8 @@ START_TEST(batch_stores_exactly_the_valid_items)
     }
     json_object_put(o);
     httpc_response_free(&r);
+    ck_assert_int_eq(ids[0][14], '7'); /* made by udc-ingest-http: version 7, as single pings */
+    ck_assert_int_eq(ids[1][14], '7');
     struct stored_wait w = {ids, 2};
     ck_assert(itest_wait(all_stored, &w, 20000));
     free(ids[0]);

@@ -35,10 +35,6 @@ struct options {
     long window, timeout_s;
 };
 
-struct counts {
-    uint64_t published, acked, nacked, returned;
-};
-
 static int usage(void)
 {
     fputs("usage: UDC_AMQP_URL=amqp://... udc-publish -e EXCHANGE -r ROUTING_KEY"
@@ -78,8 +74,9 @@ static int parse_options(int argc, char **argv, struct options *o)
     return optind == argc && o->exchange && o->routing_key ? 0 : -1;
 }
 
-/* Handles one event from the broker; -1 when the connection is gone. */
-static int handle_event(struct udc_amqp *amqp, int timeout_ms, struct counts *n)
+/* Handles one event from the broker (confirms are counted by the client itself); -1 when
+ * the connection is gone. */
+static int handle_event(struct udc_amqp *amqp, int timeout_ms)
 {
     struct udc_amqp_event ev;
     enum udc_amqp_event_type type = udc_amqp_poll(amqp, timeout_ms, &ev);
@@ -89,18 +86,12 @@ static int handle_event(struct udc_amqp *amqp, int timeout_ms, struct counts *n)
     if (type == UDC_AMQP_CLOSED)
         fprintf(stderr, "udc-publish: connection lost: %s\n", ev.reason);
     udc_amqp_event_release(&ev);
-    struct udc_amqp_stats st;
-    udc_amqp_get_stats(amqp, &st);
-    n->acked = st.confirmed;
-    n->nacked = st.nacked;
-    n->returned = st.returned;
     return type == UDC_AMQP_CLOSED ? -1 : 0;
 }
 
 /* Waits until at most `allowed` publishes are unconfirmed; -1 on a lost connection or when
  * deadline_ms (monotonic) passes first. */
-static int wait_confirms(struct udc_amqp *amqp, uint64_t allowed, int64_t deadline_ms,
-                         struct counts *n)
+static int wait_confirms(struct udc_amqp *amqp, uint64_t allowed, int64_t deadline_ms)
 {
     while (udc_amqp_unconfirmed(amqp) > allowed) {
         int64_t left = deadline_ms - (int64_t)udc_now_ms();
@@ -108,27 +99,29 @@ static int wait_confirms(struct udc_amqp *amqp, uint64_t allowed, int64_t deadli
             fprintf(stderr, "udc-publish: no confirm within the timeout\n");
             return -1;
         }
-        if (handle_event(amqp, (int)(left < 1000 ? left : 1000), n) != 0)
+        if (handle_event(amqp, (int)(left < 1000 ? left : 1000)) != 0)
             return -1;
     }
     return 0;
 }
 
 /* Publishes every line of in; 0 when all were published (confirmed or not yet). */
-static int publish_lines(struct udc_amqp *amqp, const struct options *o, FILE *in, struct counts *n)
+static int publish_lines(struct udc_amqp *amqp, const struct options *o, FILE *in)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
+    uint64_t line_no = 0;
     int rc = 0;
     while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
+        line_no++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             len--;
         if (len == 0)
             continue;
         if (len > MAX_MESSAGE) {
             fprintf(stderr, "udc-publish: line %" PRIu64 " is over 1 MiB; stopped there\n",
-                    n->published + 1);
+                    line_no);
             rc = -1;
             break;
         }
@@ -139,10 +132,9 @@ static int publish_lines(struct udc_amqp *amqp, const struct options *o, FILE *i
             rc = -1;
             break;
         }
-        n->published++;
         /* Confirms are read as they come, so that the window never stalls the socket. */
         rc = wait_confirms(amqp, (uint64_t)o->window - 1,
-                           (int64_t)udc_now_ms() + o->timeout_s * 1000, n);
+                           (int64_t)udc_now_ms() + o->timeout_s * 1000);
     }
     free(line);
     return rc;
@@ -167,17 +159,19 @@ int main(int argc, char **argv)
         udc_amqp_free(amqp);
         return 1;
     }
-    struct counts n = {0};
-    int rc = publish_lines(amqp, &o, stdin, &n);
+    int rc = publish_lines(amqp, &o, stdin);
     if (rc == 0)
-        rc = wait_confirms(amqp, 0, (int64_t)udc_now_ms() + o.timeout_s * 1000, &n);
+        rc = wait_confirms(amqp, 0, (int64_t)udc_now_ms() + o.timeout_s * 1000);
+    struct udc_amqp_stats n;
+    udc_amqp_get_stats(amqp, &n);
     udc_amqp_close(amqp);
     udc_amqp_free(amqp);
-    int all_good = rc == 0 && n.acked == n.published && n.nacked == 0 && n.returned == 0;
+    /* The broker acks a returned message too, after returning it. */
+    int all_good = rc == 0 && n.confirmed == n.published && n.nacked == 0 && n.returned == 0;
     fprintf(stderr,
-            "udc-publish: %" PRIu64 " published, %" PRIu64 " confirmed, %" PRIu64
-            " nacked, %" PRIu64 " returned%s\n",
-            n.published, n.acked - (n.acked >= n.returned ? n.returned : 0), n.nacked, n.returned,
+            "udc-publish: %" PRIu64 " published, %" PRIu64 " acked (%" PRIu64
+            " of them returned unroutable), %" PRIu64 " nacked%s\n",
+            n.published, n.confirmed, n.returned, n.nacked,
             all_good ? "" : " — not every message arrived");
     return all_good ? 0 : 1;
 }

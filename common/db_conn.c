@@ -425,6 +425,12 @@ static int run_setup(struct udc_db *db, const char *sql, const char *what)
 
 static int prepare_session(struct udc_db *db)
 {
+    /* A daemon killed in the middle of a statement would otherwise leave it running (and
+     * holding its locks) until it finished or timed out: the backend notices a closed client
+     * only when it writes. With this it checks the socket every second while it works. */
+    if (run_setup(db, "SET client_connection_check_interval = 1000",
+                  "client_connection_check_interval") != 0)
+        return -1;
     if (db->statement_timeout_ms > 0) {
         char sql[64];
         snprintf(sql, sizeof sql, "SET statement_timeout = %d", db->statement_timeout_ms);

@@ -6,11 +6,13 @@
 #include <check.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backoff.h"
@@ -340,6 +342,39 @@ START_TEST(statement_timeout_is_transient)
     ck_assert_int_eq(udc_db_last_error_kind(db), UDC_DB_ERR_TRANSIENT);
     ck_assert_int_eq(udc_db_ping(db), 0);
     udc_db_free(db);
+}
+END_TEST
+
+/* A daemon killed with SIGKILL in the middle of a statement leaves no statement behind: its
+ * backend notices the closed socket within about a second instead of running on to the end
+ * (here 60 s; the default statement timeout is 30 s). */
+START_TEST(killed_client_statement_is_abandoned)
+{
+    static const struct udc_db_statement stmts[] = {{"sleep", "SELECT pg_sleep(60)", 0}};
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        struct udc_db *db = udc_db_new(db_url, stmts, 1, 5, 0);
+        if (!db || udc_db_set_application_name(db, "udc-test-db-orphan") != 0 ||
+            udc_db_ensure(db) != 0)
+            _exit(1);
+        udc_db_exec_prepared(db, "sleep", 0, NULL, NULL, NULL, PGRES_TUPLES_OK, NULL, 0);
+        _exit(2);
+    }
+    const char *running = "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                          "'udc-test-db-orphan' AND state = 'active'";
+    for (int i = 0; i < 200 && admin_scalar(running) == 0; i++)
+        usleep(50 * 1000);
+    ck_assert_int_eq(admin_scalar(running), 1);
+    kill(child, SIGKILL);
+    ck_assert_int_eq(waitpid(child, NULL, 0), child);
+    uint64_t t0 = udc_now_ms();
+    const char *left = "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                       "'udc-test-db-orphan'";
+    while (admin_scalar(left) != 0 && udc_now_ms() - t0 < 10000)
+        usleep(100 * 1000);
+    ck_assert_int_eq(admin_scalar(left), 0);
+    ck_assert_uint_lt(udc_now_ms() - t0, 5000);
 }
 END_TEST
 
@@ -773,6 +808,7 @@ int main(void)
     tcase_add_test(tc, sent_statement_result_is_polled);
     tcase_add_test(tc, wrong_statement_use_is_a_statement_error);
     tcase_add_test(tc, statement_timeout_is_transient);
+    tcase_add_test(tc, killed_client_statement_is_abandoned);
     tcase_add_test(tc, transactions_commit_and_roll_back);
     tcase_add_test(tc, unique_violation_reports_23505);
     tcase_add_test(tc, copy_round_trips_awkward_text);

@@ -182,6 +182,8 @@ analysis at the end comes from `bench/analysis.md`.
 
 **Machine:** {r.get('cores')} cores, {r.get('cpu')}, {r.get('mem_gib')} GiB, Linux {r.get('kernel')}.
 Load average before / after the run: {r.get('load_before')} / {r.get('load_after')}.
+Host speed probe (`gen_pings`, 1,000,000 pings to /dev/null, CPU seconds, median of 3): {r.get('probe_before_s', '–')} s
+before / {r.get('probe_after_s', '–')} s after the run.
 **Versions:** PostgreSQL {r.get('v_postgresql')}, PostGIS {r.get('v_postgis')}, RabbitMQ
 {r.get('v_rabbitmq')}, libmicrohttpd {r.get('v_libmicrohttpd')}, librabbitmq {r.get('v_librabbitmq')},
 wrk {r.get('v_wrk')}, Python {r.get('v_python')}, {r.get('v_cc')}; UdaConnect at {r.get('commit')}.

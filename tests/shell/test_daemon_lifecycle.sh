@@ -72,7 +72,11 @@ run_copy() { # name port_var amqp_url_var needs_db
     curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^# TYPE' &&
         ok "udc-$name serves /metrics" || not_ok "udc-$name /metrics"
     kill -HUP "$pid"
-    sleep 1
+    # Under valgrind a daemon busy in a statement or a connect can take seconds to get to it.
+    for _ in $(seq 1 50); do
+        grep -q 'configuration reloaded' "$log" && break
+        sleep 0.2
+    done
     grep -q 'configuration reloaded' "$log" && ok "udc-$name reloads on SIGHUP" ||
         not_ok "udc-$name did not reload on SIGHUP"
     kill -TERM "$pid"

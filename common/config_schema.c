@@ -58,7 +58,7 @@ const struct udc_cfg_key udc_cfg_keys[] = {
     TEXT_KEY(writer, amqp_url, UDC_CFG_AMQP_URL, NULL),
     INT_KEY(writer, prefetch, 2000, 1, 65535),
     INT_KEY(writer, batch_size, 1000, 1, 1000000),
-    INT_KEY(writer, batch_wait_ms, 50, 0, 60000),
+    INT_KEY(writer, batch_wait_ms, 250, 0, 60000),
     INT_KEY(writer, connections, 3, 1, 16),
 
     TEXT_KEY(connector, admin_listen, UDC_CFG_HOSTPORT, "127.0.0.1:30011"),

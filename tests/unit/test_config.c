@@ -90,7 +90,7 @@ START_TEST(sample_file_loads)
     ck_assert_str_eq(cfg.ingest_http.listen[0], "127.0.0.1:30002");
     ck_assert_int_eq(cfg.ingest_http.body_max, 1048576);
     ck_assert_str_eq(cfg.writer.amqp_url, "amqp://udc-writer:writer@127.0.0.1:5672/udaconnect");
-    ck_assert_int_eq(cfg.writer.batch_wait_ms, 50);
+    ck_assert_int_eq(cfg.writer.batch_wait_ms, 250);
     ck_assert_double_eq(cfg.connector.radius_m, 5.0);
     ck_assert_int_eq(cfg.connector.backfill_chunk, 5000);
     ck_assert_str_eq(cfg.ingest_amqp.admin_listen, "127.0.0.1:30012");

@@ -157,7 +157,9 @@ def main():
 
     for d in DAEMONS:
         idle = num(r, f"rss_idle_{d}")
-        load_mb = max([num(r, f"rss_{p}_{d}", 0) for p in ("single", "batch", "half", "reads")] or [0])
+        # The largest of every run under load (each single-ping run, batch, half, reads).
+        load_mb = max([num(r, k, 0) for k in r if k.startswith("rss_") and k.endswith("_" + d)
+                       and k != f"rss_idle_{d}"] or [0])
         row("6 footprint", f"udc-{d} RSS idle / under load", f"{fmt(idle, 'MB')} / {fmt(load_mb, 'MB')}", "", "",
             "≤ 20 / ≤ 64 MB", idle is not None and idle <= TARGETS["rss_idle_mb"] and load_mb <= TARGETS["rss_load_mb"])
 

@@ -169,6 +169,7 @@ int httpc_do(struct httpc *c, const char *method, const char *url, const char *c
     out->len = bodybuf.len;
     out->headers = headbuf.data ? headbuf.data : strdup("");
     curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &out->connects);
+    out->error = rc == CURLE_OK ? "" : curl_easy_strerror(rc);
     if (rc != CURLE_OK)
         return -1;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
@@ -181,6 +182,7 @@ int httpc_request(const char *method, const char *url, const char *const *header
     struct httpc *c = httpc_new();
     if (c == NULL) {
         memset(out, 0, sizeof *out);
+        out->error = "out of memory";
         return -1;
     }
     int rc = httpc_do(c, method, url, headers, body, len, out);

@@ -24,8 +24,9 @@ struct httpc_response {
     long status;
     char *body; /* NUL-terminated */
     size_t len;
-    char *headers; /* raw header block of the final response, NUL-terminated */
-    long connects; /* new connections opened for this request (0 = an old one reused) */
+    char *headers;     /* raw header block of the final response, NUL-terminated */
+    long connects;     /* new connections opened for this request (0 = an old one reused) */
+    const char *error; /* libcurl's word for a transport error; "" after a response */
 };
 
 struct httpc;

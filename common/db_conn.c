@@ -425,18 +425,17 @@ static int run_setup(struct udc_db *db, const char *sql, const char *what)
 
 static int prepare_session(struct udc_db *db)
 {
-    /* A daemon killed in the middle of a statement would otherwise leave it running (and
-     * holding its locks) until it finished or timed out: the backend notices a closed client
-     * only when it writes. With this it checks the socket every second while it works. */
-    if (run_setup(db, "SET client_connection_check_interval = 1000",
-                  "client_connection_check_interval") != 0)
+    /* One round trip for both. client_connection_check_interval: a daemon killed in the
+     * middle of a statement would otherwise leave it running (and holding its locks) until
+     * it finished or timed out, since the backend notices a closed client only when it
+     * writes; with this it checks the socket every second while it works. */
+    char sql[128];
+    int n = snprintf(sql, sizeof sql, "SET client_connection_check_interval = 1000");
+    if (db->statement_timeout_ms > 0)
+        snprintf(sql + n, sizeof sql - (size_t)n, "; SET statement_timeout = %d",
+                 db->statement_timeout_ms);
+    if (run_setup(db, sql, "session settings") != 0)
         return -1;
-    if (db->statement_timeout_ms > 0) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "SET statement_timeout = %d", db->statement_timeout_ms);
-        if (run_setup(db, sql, "statement_timeout") != 0)
-            return -1;
-    }
     for (size_t i = 0; i < db->nsetup; i++)
         if (run_setup(db, db->setup_sql[i], "setup sql") != 0)
             return -1;

@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "db.h"
+#include "itest.h"
 #include "suite_run.h"
 
 static const char *db_url;
@@ -89,6 +90,17 @@ static char *capture_stderr(void (*fn)(void *), void *arg)
     return text;
 }
 
+/* itest_wait conditions on a count query (ctx is the SQL). */
+static int counts_some(void *sql)
+{
+    return admin_scalar(sql) != 0;
+}
+
+static int counts_none(void *sql)
+{
+    return admin_scalar(sql) == 0;
+}
+
 static void terminate_backend(long pid)
 {
     char sql[128];
@@ -96,9 +108,7 @@ static void terminate_backend(long pid)
     ck_assert_int_eq(admin_scalar(sql), 1);
     /* pg_terminate_backend only signals; wait until the backend is really gone. */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %ld", pid);
-    for (int i = 0; i < 100 && admin_scalar(sql) != 0; i++)
-        usleep(50 * 1000);
-    ck_assert_int_eq(admin_scalar(sql), 0);
+    ck_assert_msg(itest_wait(counts_none, sql, 5000), "backend %ld still there", pid);
 }
 
 /* --- connecting -------------------------------------------------------------------------- */
@@ -361,19 +371,16 @@ START_TEST(killed_client_statement_is_abandoned)
         udc_db_exec_prepared(db, "sleep", 0, NULL, NULL, NULL, PGRES_TUPLES_OK, NULL, 0);
         _exit(2);
     }
-    const char *running = "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                          "'udc-test-db-orphan' AND state = 'active'";
-    for (int i = 0; i < 200 && admin_scalar(running) == 0; i++)
-        usleep(50 * 1000);
+    char running[] = "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                     "'udc-test-db-orphan' AND state = 'active'";
+    ck_assert_msg(itest_wait(counts_some, running, 10000), "the statement never started");
     ck_assert_int_eq(admin_scalar(running), 1);
     kill(child, SIGKILL);
     ck_assert_int_eq(waitpid(child, NULL, 0), child);
     uint64_t t0 = udc_now_ms();
-    const char *left = "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                       "'udc-test-db-orphan'";
-    while (admin_scalar(left) != 0 && udc_now_ms() - t0 < 10000)
-        usleep(100 * 1000);
-    ck_assert_int_eq(admin_scalar(left), 0);
+    char left[] = "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                  "'udc-test-db-orphan'";
+    ck_assert_msg(itest_wait(counts_none, left, 10000), "the statement outlived its client");
     ck_assert_uint_lt(udc_now_ms() - t0, 5000);
 }
 END_TEST

@@ -895,7 +895,50 @@ START_TEST(prompt_client_on_a_raw_socket_is_served)
 }
 END_TEST
 
-/* ---- static files ---- */
+static void *stop_server(void *arg)
+{
+    udc_http_stop(arg);
+    return NULL;
+}
+
+START_TEST(request_completed_during_stop_is_refused_503)
+{
+    struct udc_gauge *in_flight =
+        udc_gauge_new(registry, "udc_http_requests_in_flight",
+                      "HTTP requests received and not yet answered", 0, NULL);
+    int fd = connect_raw();
+    const char *head = "POST /async HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n";
+    ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    for (int i = 0; i < 1000 && udc_gauge_get(in_flight, NULL) < 1; i++) {
+        struct timespec ms5 = {0, 5 * 1000000L};
+        nanosleep(&ms5, NULL);
+    }
+    ck_assert_double_eq(udc_gauge_get(in_flight, NULL), 1);
+    /* Stop begins while the body is still on its way: the request must not reach its
+     * handler, and the stop waits for its answer. */
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, stop_server, server), 0);
+    server = NULL;
+    struct timespec ms100 = {0, 100 * 1000000L};
+    nanosleep(&ms100, NULL);
+    ck_assert_int_eq(send(fd, "abc", 3, MSG_NOSIGNAL), 3);
+    char buf[1024] = {0};
+    size_t got = 0;
+    for (int i = 0; i < 50 && !strstr(buf, "shutting down"); i++) {
+        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    close(fd);
+    pthread_join(t, NULL);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 503", 12) == 0, "%s", buf);
+    ck_assert_msg(strstr(buf, "Retry-After: 1\r\n") != NULL, "%s", buf);
+    ck_assert_msg(strstr(buf, "shutting down") != NULL, "%s", buf);
+    ck_assert_int_eq(atomic_load(&async_suspended), 0);
+}
+END_TEST
+
+/* ---- static files ---- */ /* ---- static files ---- */
 
 START_TEST(static_files_are_served_safely)
 {
@@ -1088,6 +1131,7 @@ int main(void)
     tcase_add_test(tc, keep_alive_reuses_the_connection);
     tcase_add_test(tc, suspended_request_is_answered_from_another_thread);
     tcase_add_test(tc, stop_waits_for_suspended_requests);
+    tcase_add_test(tc, request_completed_during_stop_is_refused_503);
     tcase_add_test(tc, stream_response_is_sent_chunked);
     tcase_add_test(tc, trickling_client_is_cut_after_the_timeout);
     tcase_add_test(tc, prompt_client_on_a_raw_socket_is_served);

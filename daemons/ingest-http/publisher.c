@@ -45,6 +45,8 @@ struct publish_job {
     void *ctx;
     int mergeable;               /* one ping's JSON object, may join a merged message */
     int published;               /* handed to the broker (counted in ping_messages_out) */
+    uint64_t submitted_us;       /* monotonic; 0 for a merged message */
+    uint64_t published_us;       /* of the message that carried it; 0 while not published */
     struct publish_job *members; /* of a merged message, linked by next */
 };
 
@@ -68,8 +70,17 @@ struct publisher {
     size_t ping_messages_out; /* unconfirmed messages of single pings; publisher thread only */
 };
 
+static struct publish_timing job_timing(const struct publish_job *job, uint64_t now_us)
+{
+    if (!job->published_us)
+        return (struct publish_timing){.queued_us = now_us - job->submitted_us};
+    return (struct publish_timing){.queued_us = job->published_us - job->submitted_us,
+                                   .confirm_us = now_us - job->published_us};
+}
+
+/* Completes a job (or each member of a merged message) at now_us. */
 static void job_finish(struct publisher *p, struct publish_job *job, int ok, const char *why,
-                       uint64_t latency_us)
+                       uint64_t now_us)
 {
     if (job->published && job->mergeable)
         p->ping_messages_out--;
@@ -77,14 +88,15 @@ static void job_finish(struct publisher *p, struct publish_job *job, int ok, con
         struct publish_job *m = job->members;
         while (m) {
             struct publish_job *next = m->next;
-            job_finish(p, m, ok, why, latency_us);
+            job_finish(p, m, ok, why, now_us);
             m = next;
         }
         free(job->body);
         free(job);
         return;
     }
-    job->done(job->ctx, ok, why, latency_us);
+    struct publish_timing timing = job_timing(job, now_us);
+    job->done(job->ctx, ok, why, &timing);
     free(job->body);
     free(job);
     atomic_fetch_sub(&p->in_flight, 1);
@@ -162,6 +174,7 @@ static int submit(struct publisher *p, const char *body, size_t len, const char 
     job->done = done;
     job->ctx = ctx;
     job->mergeable = mergeable;
+    job->submitted_us = udc_now_us();
     snprintf(job->message_id, sizeof job->message_id, "%s", message_id);
 
     pthread_mutex_lock(&p->lock);
@@ -218,7 +231,7 @@ static void fail_jobs(struct publisher *p, struct publish_job *jobs, const char 
 {
     while (jobs) {
         struct publish_job *next = jobs->next;
-        job_finish(p, jobs, 0, why, 0);
+        job_finish(p, jobs, 0, why, udc_now_us());
         jobs = next;
     }
 }
@@ -230,7 +243,7 @@ static void complete_resolved(struct publisher *p)
     uint64_t now = udc_now_us();
     while (pending_pop_resolved(&p->window, &e)) {
         int ok = e.outcome == PENDING_ACKED;
-        job_finish(p, e.owner, ok, ok ? "" : "not confirmed by the broker", now - e.published_us);
+        job_finish(p, e.owner, ok, ok ? "" : "not confirmed by the broker", now);
     }
 }
 
@@ -284,19 +297,29 @@ alone:
     return first;
 }
 
+/* Only the message itself counts in ping_messages_out; its members learn when it left. */
+static void mark_published(struct publish_job *job, uint64_t now_us)
+{
+    job->published = 1;
+    job->published_us = now_us;
+    for (struct publish_job *m = job->members; m; m = m->next)
+        m->published_us = now_us;
+}
+
 static int publish_job(struct publisher *p, struct publish_job *job)
 {
     struct udc_amqp_message msg = {
         .body = job->body, .len = job->len, .message_id = job->message_id};
     uint64_t seq = 0;
     if (udc_amqp_publish(p->amqp, LOCATIONS_EXCHANGE, ROUTING_KEY, &msg, &seq) != 0) {
-        job_finish(p, job, 0, "broker connection lost", 0);
+        job_finish(p, job, 0, "broker connection lost", udc_now_us());
         return -1;
     }
-    job->published = 1;
+    uint64_t now = udc_now_us();
+    mark_published(job, now);
     if (job->mergeable)
         p->ping_messages_out++;
-    pending_push(&p->window, seq, udc_now_us(), job, job->message_id);
+    pending_push(&p->window, seq, now, job, job->message_id);
     return 0;
 }
 

@@ -15,8 +15,18 @@
 #include "config.h"
 
 struct publish_job;
+
+/* Where a job's time went, in microseconds: queued from its submit to the publish of the
+ * message that carried it (a single ping may wait there for an earlier message's confirm),
+ * then confirm from that publish to the broker's answer (0 when it was never published). */
+struct publish_timing {
+    uint64_t queued_us;
+    uint64_t confirm_us;
+};
+
 /* Called once per job on the publisher thread; the job is freed right after it returns. */
-typedef void (*publish_done_fn)(void *ctx, int ok, const char *why, uint64_t latency_us);
+typedef void (*publish_done_fn)(void *ctx, int ok, const char *why,
+                                const struct publish_timing *timing);
 
 struct publisher;
 

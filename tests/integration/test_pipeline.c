@@ -506,21 +506,29 @@ static pid_t broker_pid(void)
     return (pid_t)pid;
 }
 
-/* udc_ingest_in_flight from udc-ingest-http's /metrics: pings queued or awaiting confirm. */
-static double ingest_in_flight(void)
+/* One series of udc-ingest-http's /metrics ("name" or "name{labels}"), or -1. */
+static double ingest_metric(const char *series)
 {
     struct httpc_response r;
+    char needle[160];
     double v = -1;
+    snprintf(needle, sizeof needle, "\n%s ", series);
     if (httpc_request("GET", ingest_url("/metrics"), NULL, NULL, 0, &r) == 0 && r.body) {
-        const char *line = strstr(r.body, "\nudc_ingest_in_flight ");
+        const char *line = strstr(r.body, needle);
         if (line)
-            v = strtod(line + strlen("\nudc_ingest_in_flight "), NULL);
+            v = strtod(line + strlen(needle), NULL);
     }
     httpc_response_free(&r);
     return v;
 }
 
-enum { GROUPED_PINGS = 48 };
+/* Pings queued or awaiting confirm. */
+static double ingest_in_flight(void)
+{
+    return ingest_metric("udc_ingest_in_flight");
+}
+
+enum { GROUPED_PINGS = 48, STALL_MS = 400 };
 
 static int all_submitted(void *unused)
 {
@@ -550,6 +558,8 @@ START_TEST(single_pings_share_messages_while_confirms_are_slow)
     /* The broker sleeps (no confirms) until every ping is submitted; should the test die
      * meanwhile, the background resume wakes it well inside the daemons' confirm timeout. */
     ck_assert_int_eq(itest_sh("(sleep 4; kill -CONT %ld) >/dev/null 2>&1 &", (long)broker), 0);
+    double queued_before = ingest_metric("udc_ingest_queued_seconds_count");
+    double queued_quickly_before = ingest_metric("udc_ingest_queued_seconds_bucket{le=\"0.25\"}");
     ck_assert_int_eq(kill(broker, SIGSTOP), 0);
     for (int i = 0; i < GROUPED_PINGS; i++) {
         posters[i].k = i;
@@ -558,6 +568,7 @@ START_TEST(single_pings_share_messages_while_confirms_are_slow)
         pthread_create(&posters[i].thread, NULL, post_one, &posters[i]);
     }
     int submitted = itest_wait(all_submitted, NULL, 2500);
+    usleep(STALL_MS * 1000); /* the pings behind the first two messages wait this long */
     kill(broker, SIGCONT);
     ck_assert_msg(submitted, "only %.0f of %d pings reached the publisher", ingest_in_flight(),
                   GROUPED_PINGS);
@@ -575,6 +586,15 @@ START_TEST(single_pings_share_messages_while_confirms_are_slow)
     /* Two messages may leave before the confirms stall; the rest wait and leave together. */
     ck_assert_msg(c.messages <= GROUPED_PINGS / 8, "%d pings took %zu messages", GROUPED_PINGS,
                   c.messages);
+    /* Each answered ping tells how long it waited to be published; those that waited for the
+     * stalled confirms say so. */
+    ck_assert_double_eq(ingest_metric("udc_ingest_queued_seconds_count") - queued_before,
+                        GROUPED_PINGS);
+    double queued_quickly =
+        ingest_metric("udc_ingest_queued_seconds_bucket{le=\"0.25\"}") - queued_quickly_before;
+    ck_assert_msg(queued_quickly < GROUPED_PINGS - 2,
+                  "%.0f of %d pings were published within 0.25 s despite the stall", queued_quickly,
+                  GROUPED_PINGS);
 }
 END_TEST
 

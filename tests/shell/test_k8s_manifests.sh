@@ -59,6 +59,8 @@ check "generated/migrations is schema/migrations" same_files "$repo/schema/migra
 check "generated/seed is schema/seed" same_files "$repo/schema/seed" "$k8s/generated/seed"
 check "generated/rabbitmq/definitions.json is the repository's" \
     cmp -s "$repo/schema/rabbitmq/definitions.json" "$k8s/generated/rabbitmq/definitions.json"
+check "generated/rabbitmq-advanced/advanced.config is the repository's" \
+    cmp -s "$repo/schema/rabbitmq/advanced.config" "$k8s/generated/rabbitmq-advanced/advanced.config"
 check "generated/scripts holds scripts/migrate and its library" \
     eval 'cmp -s "$repo/scripts/migrate" "$k8s/generated/scripts/migrate" &&
           cmp -s "$repo/scripts/lib/common.sh" "$k8s/generated/scripts/common.sh"'
@@ -199,6 +201,14 @@ def pw_key(user):
 rabbit = objects("StatefulSet").get("rabbitmq")
 check(rabbit is not None, "StatefulSet rabbitmq exists")
 if rabbit:
+    rspec = rabbit["spec"]["template"]["spec"]
+    rvols = {v["name"]: v for v in rspec.get("volumes", [])}
+    rmount = {m["mountPath"]: m for m in rspec["containers"][0].get("volumeMounts", [])}.get(
+        "/etc/rabbitmq/advanced.config", {})
+    check(rvols.get(rmount.get("name"), {}).get("configMap", {}).get("name") == "udaconnect-rabbitmq-advanced"
+          and rmount.get("subPath") == "advanced.config"
+          and "advanced.config" in generators.get("udaconnect-rabbitmq-advanced", {}),
+          "the broker reads schema/rabbitmq/advanced.config at /etc/rabbitmq/advanced.config")
     init_env = {e["name"] for c in rabbit["spec"]["template"]["spec"].get("initContainers", [])
                 for e in c.get("env", [])}
     for u in users:

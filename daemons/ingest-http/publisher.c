@@ -229,9 +229,10 @@ static int queue_waiting(struct publisher *p)
 
 static void fail_jobs(struct publisher *p, struct publish_job *jobs, const char *why)
 {
+    uint64_t now = udc_now_us();
     while (jobs) {
         struct publish_job *next = jobs->next;
-        job_finish(p, jobs, 0, why, udc_now_us());
+        job_finish(p, jobs, 0, why, now);
         jobs = next;
     }
 }

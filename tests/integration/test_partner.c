@@ -277,21 +277,10 @@ static void wait_stored(const char *partner, long long want, int timeout_ms)
 /* A counter of a daemon's /metrics (0 when absent). */
 static long long metric(const char *admin_env, const char *series)
 {
-    char url[512];
-    snprintf(url, sizeof url, "%s/metrics", itest_env(admin_env));
-    struct httpc_response r;
-    ck_assert_int_eq(httpc_request("GET", url, NULL, NULL, 0, &r), 0);
-    ck_assert_int_eq(r.status, 200);
-    long long v = 0;
-    size_t n = strlen(series);
-    for (const char *line = r.body; line && *line;) {
-        if (strncmp(line, series, n) == 0 && line[n] == ' ')
-            v = strtoll(line + n + 1, NULL, 10);
-        line = strchr(line, '\n');
-        line = line ? line + 1 : NULL;
-    }
-    httpc_response_free(&r);
-    return v;
+    double v = 0;
+    int rc = itest_metric(itest_env(admin_env), series, &v);
+    ck_assert_msg(rc >= 0, "no /metrics from %s", admin_env);
+    return rc == 0 ? (long long)v : 0;
 }
 
 struct metric_wait {

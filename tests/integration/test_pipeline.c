@@ -509,17 +509,8 @@ static pid_t broker_pid(void)
 /* One series of udc-ingest-http's /metrics ("name" or "name{labels}"), or -1. */
 static double ingest_metric(const char *series)
 {
-    struct httpc_response r;
-    char needle[160];
-    double v = -1;
-    snprintf(needle, sizeof needle, "\n%s ", series);
-    if (httpc_request("GET", ingest_url("/metrics"), NULL, NULL, 0, &r) == 0 && r.body) {
-        const char *line = strstr(r.body, needle);
-        if (line)
-            v = strtod(line + strlen(needle), NULL);
-    }
-    httpc_response_free(&r);
-    return v;
+    double v;
+    return itest_metric(itest_env("UDC_INGEST_URL"), series, &v) == 0 ? v : -1;
 }
 
 /* Pings queued or awaiting confirm. */

@@ -215,23 +215,8 @@ static long long writer_connections(void)
 
 static double writer_metric(const char *name)
 {
-    char url[512];
-    snprintf(url, sizeof url, "%s/metrics", itest_env("UDC_ADMIN_URL_WRITER"));
-    struct httpc_response r;
-    if (httpc_request("GET", url, NULL, NULL, 0, &r) != 0)
-        return -1;
-    double v = -1;
-    size_t len = strlen(name);
-    for (const char *line = r.body; line && *line; line = strchr(line, '\n')) {
-        if (*line == '\n')
-            line++;
-        if (strncmp(line, name, len) == 0 && line[len] == ' ') {
-            v = strtod(line + len + 1, NULL);
-            break;
-        }
-    }
-    httpc_response_free(&r);
-    return v;
+    double v;
+    return itest_metric(itest_env("UDC_ADMIN_URL_WRITER"), name, &v) == 0 ? v : -1;
 }
 
 static int announced_rows(const struct amqp_admin_message *m, void *arg)

@@ -83,6 +83,30 @@ int itest_wait_http_ok(const char *url, int timeout_ms)
     return itest_wait(http_ok, (void *)url, timeout_ms);
 }
 
+int itest_metric(const char *base_url, const char *series, double *value)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/metrics", base_url);
+    struct httpc_response r;
+    if (httpc_request("GET", url, NULL, NULL, 0, &r) != 0 || r.status != 200 || !r.body) {
+        httpc_response_free(&r);
+        return -1;
+    }
+    int rc = 1;
+    size_t n = strlen(series);
+    for (const char *line = r.body; line && *line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        if (strncmp(line, series, n) == 0 && line[n] == ' ') {
+            *value = strtod(line + n + 1, NULL);
+            rc = 0;
+            break;
+        }
+    }
+    httpc_response_free(&r);
+    return rc;
+}
+
 void itest_uuid(char out[37])
 {
     ck_assert_int_eq(udc_uuid_v4(out), 0);

@@ -32,6 +32,11 @@ int itest_wait(int (*cond)(void *ctx), void *ctx, int timeout_ms);
 /* GET url until it answers 200 (e.g. a daemon's /ready) or timeout; 1 when it did. */
 int itest_wait_http_ok(const char *url, int timeout_ms);
 
+/* One series of the Prometheus text at base_url + "/metrics": series is a name, or a name
+ * with its labels as rendered ('udc_x_bucket{le="0.25"}'). Returns 0 with *value set, 1 when
+ * the series is absent, -1 when the request failed or did not answer 200. */
+int itest_metric(const char *base_url, const char *series, double *value);
+
 /* A canonical random v4 UUID. */
 void itest_uuid(char out[37]);
 

@@ -209,7 +209,7 @@ if rabbit:
           and rmount.get("subPath") == "advanced.config"
           and "advanced.config" in generators.get("udaconnect-rabbitmq-advanced", {}),
           "the broker reads schema/rabbitmq/advanced.config at /etc/rabbitmq/advanced.config")
-    init_env = {e["name"] for c in rabbit["spec"]["template"]["spec"].get("initContainers", [])
+    init_env = {e["name"] for c in rspec.get("initContainers", [])
                 for e in c.get("env", [])}
     for u in users:
         check(pw_key(u) in init_env and pw_key(u) in example,

@@ -779,6 +779,31 @@ START_TEST(suspended_request_is_answered_from_another_thread)
 }
 END_TEST
 
+/* Polls done(ctx) every 5 ms for up to 5 s; the assertions after it say what was awaited. */
+static void wait_for(bool (*done)(void *), void *ctx)
+{
+    struct timespec ms5 = {0, 5 * 1000000L};
+    for (int i = 0; i < 1000 && !done(ctx); i++)
+        nanosleep(&ms5, NULL);
+}
+
+static bool some_request_suspended(void *unused)
+{
+    (void)unused;
+    return atomic_load(&async_suspended) >= 1;
+}
+
+static bool ticker_was_freed(void *unused)
+{
+    (void)unused;
+    return atomic_load(&ticker_freed) != 0;
+}
+
+static bool gauge_reached_one(void *gauge)
+{
+    return udc_gauge_get(gauge, NULL) >= 1;
+}
+
 static void *post_slow_async(void *arg)
 {
     struct httpc_response *r = arg;
@@ -798,10 +823,7 @@ START_TEST(stop_waits_for_suspended_requests)
     ck_assert_int_eq(pthread_create(&t, NULL, post_slow_async, &r), 0);
     /* In flight is not enough: a request whose body is still arriving when stop begins is
      * answered 503 without reaching its handler. */
-    for (int i = 0; i < 1000 && atomic_load(&async_suspended) < 1; i++) {
-        struct timespec ms5 = {0, 5 * 1000000L};
-        nanosleep(&ms5, NULL);
-    }
+    wait_for(some_request_suspended, NULL);
     ck_assert_int_eq(atomic_load(&async_suspended), 1);
     ck_assert_double_eq(udc_gauge_get(in_flight, NULL), 1);
     udc_http_stop(server);
@@ -825,10 +847,7 @@ START_TEST(stream_response_is_sent_chunked)
     assert_header(&r, "Transfer-Encoding", "chunked");
     assert_header(&r, "Cache-Control", "no-store");
     httpc_response_free(&r);
-    for (int i = 0; i < 1000 && atomic_load(&ticker_freed) == 0; i++) {
-        struct timespec ms5 = {0, 5 * 1000000L};
-        nanosleep(&ms5, NULL);
-    }
+    wait_for(ticker_was_freed, NULL);
     ck_assert_int_eq(atomic_load(&ticker_freed), 1);
 }
 END_TEST
@@ -843,6 +862,23 @@ static int connect_raw(void)
     struct timeval tv = {0, 100 * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
+}
+
+/* Reads the answer on a raw socket into buf (NUL-terminated) until it holds `until` (when not
+ * NULL), the peer closes, or `tries` reads (100 ms each at most) have passed. */
+static void recv_answer(int fd, char *buf, size_t size, const char *until, int tries)
+{
+    size_t got = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < tries && !(until && strstr(buf, until)); i++) {
+        ssize_t n = recv(fd, buf + got, size - 1 - got, 0);
+        if (n == 0)
+            break;
+        if (n > 0) {
+            got += (size_t)n;
+            buf[got] = '\0';
+        }
+    }
 }
 
 /* True once the peer has closed: recv gives 0 or a hard error. */
@@ -883,13 +919,8 @@ START_TEST(prompt_client_on_a_raw_socket_is_served)
     int fd = connect_raw();
     const char *req = "GET /api/persons/9 HTTP/1.1\r\nHost: x\r\n\r\n";
     ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
-    char buf[1024] = {0};
-    size_t got = 0;
-    for (int i = 0; i < 20 && !strstr(buf, "\r\n\r\n9"); i++) {
-        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    char buf[1024];
+    recv_answer(fd, buf, sizeof buf, "\r\n\r\n9", 20);
     close(fd);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
 }
@@ -909,10 +940,7 @@ START_TEST(request_completed_during_stop_is_refused_503)
     int fd = connect_raw();
     const char *head = "POST /async HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n";
     ck_assert_int_eq(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
-    for (int i = 0; i < 1000 && udc_gauge_get(in_flight, NULL) < 1; i++) {
-        struct timespec ms5 = {0, 5 * 1000000L};
-        nanosleep(&ms5, NULL);
-    }
+    wait_for(gauge_reached_one, in_flight);
     ck_assert_double_eq(udc_gauge_get(in_flight, NULL), 1);
     /* Stop begins while the body is still on its way: the request must not reach its
      * handler, and the stop waits for its answer. */
@@ -922,13 +950,8 @@ START_TEST(request_completed_during_stop_is_refused_503)
     struct timespec ms100 = {0, 100 * 1000000L};
     nanosleep(&ms100, NULL);
     ck_assert_int_eq(send(fd, "abc", 3, MSG_NOSIGNAL), 3);
-    char buf[1024] = {0};
-    size_t got = 0;
-    for (int i = 0; i < 50 && !strstr(buf, "shutting down"); i++) {
-        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    char buf[1024];
+    recv_answer(fd, buf, sizeof buf, "shutting down", 50);
     close(fd);
     pthread_join(t, NULL);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 503", 12) == 0, "%s", buf);
@@ -938,7 +961,7 @@ START_TEST(request_completed_during_stop_is_refused_503)
 }
 END_TEST
 
-/* ---- static files ---- */ /* ---- static files ---- */
+/* ---- static files ---- */
 
 START_TEST(static_files_are_served_safely)
 {
@@ -981,15 +1004,8 @@ START_TEST(raw_dot_dot_path_is_refused)
     int fd = connect_raw();
     const char *req = "GET /www/../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
-    char buf[2048] = {0};
-    size_t got = 0;
-    for (int i = 0; i < 30; i++) {
-        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-        if (n == 0)
-            break;
-        if (n > 0)
-            got += (size_t)n;
-    }
+    char buf[2048];
+    recv_answer(fd, buf, sizeof buf, NULL, 30);
     close(fd);
     ck_assert_msg(strncmp(buf, "HTTP/1.1 404", 12) == 0, "%s", buf);
     ck_assert_ptr_null(strstr(buf, "top secret"));

@@ -6,8 +6,15 @@
  * usage: amqp_ceiling AMQP_URL QUEUE COUNT BODY_FILE [WINDOW [PREFETCH]]
  * Prints one line per phase: "publish|consume|together <messages> <seconds> <msgs/s>".
  * The queue is declared (quorum, durable), purged first and deleted at the end.
+ *
+ * usage: amqp_ceiling --drain AMQP_URL QUEUE
+ * Stands in for udc-writer on an existing queue: takes its messages like the writer (prefetch
+ * 2000, manual acks of everything in hand every 100 ms) and stores nothing, until SIGTERM or
+ * SIGINT; then acks the rest and prints "drained <messages>". The bench measures the accept
+ * side's ceiling with it. Every message it takes is lost: for throwaway stacks only.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <stdio.h>
@@ -214,6 +221,73 @@ static void *consume(void *arg)
     return NULL;
 }
 
+static volatile sig_atomic_t stop_draining;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_draining = 1;
+}
+
+/* Acks everything up to tag (multiple); 0 when there is nothing to ack or it was sent. */
+static int ack_through(amqp_connection_state_t c, uint64_t *unacked_tag)
+{
+    if (*unacked_tag == 0)
+        return 0;
+    int rc = amqp_basic_ack(c, 1, *unacked_tag, 1);
+    *unacked_tag = 0;
+    return rc == AMQP_STATUS_OK ? 0 : -1;
+}
+
+static int drain(const char *url, const char *queue)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    amqp_connection_state_t c = open_channel(url);
+    if (!c)
+        return 1;
+    amqp_basic_qos(c, 1, 0, 2000, 0);
+    amqp_basic_consume(c, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
+                       amqp_empty_table);
+    if (!rpc_ok(c, "basic.consume")) {
+        close_channel(c);
+        return 1;
+    }
+    long drained = 0;
+    uint64_t unacked_tag = 0;
+    double acked_at = now_s();
+    int rc = 0;
+    while (!stop_draining) {
+        amqp_envelope_t env;
+        struct timeval wait = {0, 20000}; /* see the stop flag and the ack clock often */
+        amqp_maybe_release_buffers(c);
+        amqp_rpc_reply_t r = amqp_consume_message(c, &env, &wait, 0);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+            unacked_tag = env.delivery_tag;
+            drained++;
+            amqp_destroy_envelope(&env);
+        } else if (!(r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+                     r.library_error == AMQP_STATUS_TIMEOUT)) {
+            fprintf(stderr, "amqp_ceiling: draining failed after %ld messages\n", drained);
+            rc = 1;
+            break;
+        }
+        if (now_s() - acked_at >= 0.1) {
+            if (ack_through(c, &unacked_tag) != 0) {
+                rc = 1;
+                break;
+            }
+            acked_at = now_s();
+        }
+    }
+    if (rc == 0 && ack_through(c, &unacked_tag) != 0)
+        rc = 1;
+    close_channel(c);
+    printf("drained %ld\n", drained);
+    return rc;
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -235,8 +309,11 @@ static void report(const char *phase, const struct job *j)
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--drain") == 0)
+        return drain(argv[2], argv[3]);
     if (argc < 5) {
-        fprintf(stderr, "usage: amqp_ceiling AMQP_URL QUEUE COUNT BODY_FILE [WINDOW [PREFETCH]]\n");
+        fprintf(stderr, "usage: amqp_ceiling AMQP_URL QUEUE COUNT BODY_FILE [WINDOW [PREFETCH]]\n"
+                        "       amqp_ceiling --drain AMQP_URL QUEUE\n");
         return 2;
     }
     size_t len;

@@ -82,6 +82,10 @@ def main():
     row("1 ceiling", "libmicrohttpd trivial POST handler, single-ping bodies (wrk)", fmt(h1, "req/s"))
     row("1 ceiling", "libmicrohttpd trivial POST handler, 100-ping bodies (wrk)",
         fmt(h100 * 100 if h100 else None, "pings/s"))
+    accept = num(r, "accept_accepted_s")
+    if accept:
+        row("1 ceiling", "single pings accepted with udc-writer replaced by a consumer that stores "
+            f"nothing (the accept side alone; p99 {fmt(num(r, 'accept_p99_ms'), 'ms')})", fmt(accept, "/s"))
 
     s_acc, s_sto = num(r, "single_accepted_s"), num(r, "single_stored_s")
     s_p50, s_p99 = num(r, "single_p50_ms"), num(r, "single_p99_ms")
@@ -244,6 +248,11 @@ kernel's own threads and interrupts (loopback networking, disk writes), the benc
   (prefetch 2000, multiple acks); alone, then both at once on two connections.
 - **HTTP ceiling:** `bench/http_ceiling.c`: libmicrohttpd with epoll and a pool of 2 threads,
   reading the body and answering 202, under the same wrk script as ingest.
+- **Accept-side ceiling:** after the single-ping runs, one more of them with udc-writer
+  stopped and `amqp_ceiling --drain` taking its messages instead (prefetch 2000, acks every
+  100 ms) and storing nothing: udc-ingest-http, RabbitMQ and wrk with the cores to
+  themselves, the same confirms and the same disk. Its pings are thrown away; the writer is
+  restarted before the batch run.
 - **Ingest:** wrk (2 threads) with `bench/post_bodies.lua` replays the generated pings, each
   stamped with the send time as `creation_time` (µs). Accepted = the ingest daemon's
   `udc_ingest_accepted_total` (what it answered 202; wrk may miss the answers in flight when

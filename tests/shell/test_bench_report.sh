@@ -38,6 +38,8 @@ single3_stored 270000
 single3_p99_ms 18.5
 cpu_single3_wrk 0.25
 rss_single3_writer 16.0
+accept_accepted_s 13500
+accept_p99_ms 9.4
 RESULTS
 (
     # shellcheck source=scripts/bench
@@ -66,3 +68,6 @@ row "single: stored = accepted (all 3 runs) | 824999 = 825000 |" | grep -qF '**m
     ok "a ping missing in any run is a miss" || not_ok "stored = accepted row: $(row 'single: stored')"
 row "udc-writer RSS idle / under load | 11.0 MB / 70.5 MB |" | grep -qF '**missed**' &&
     ok "the footprint is the largest of every run" || not_ok "writer row: $(row 'udc-writer RSS')"
+row "single pings accepted with udc-writer replaced by a consumer that stores nothing" |
+    grep -qF 'p99 9.40 ms) | 13,500 /s |' && ok "the accept side's ceiling has its row" ||
+    not_ok "accept ceiling row: $(row 'single pings accepted with')"

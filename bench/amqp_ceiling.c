@@ -183,20 +183,28 @@ fail:
     return NULL;
 }
 
+/* A channel consuming queue with manual acks and the given prefetch, or NULL. */
+static amqp_connection_state_t open_consumer(const char *url, const char *queue, int prefetch)
+{
+    amqp_connection_state_t c = open_channel(url);
+    if (!c)
+        return NULL;
+    amqp_basic_qos(c, 1, 0, (uint16_t)prefetch, 0);
+    amqp_basic_consume(c, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
+                       amqp_empty_table);
+    if (!rpc_ok(c, "basic.consume")) {
+        close_channel(c);
+        return NULL;
+    }
+    return c;
+}
+
 static void *consume(void *arg)
 {
     struct job *j = arg;
-    amqp_connection_state_t c = open_channel(j->url);
+    amqp_connection_state_t c = open_consumer(j->url, j->queue, j->prefetch);
     if (!c) {
         j->failed = 1;
-        return NULL;
-    }
-    amqp_basic_qos(c, 1, 0, (uint16_t)j->prefetch, 0);
-    amqp_basic_consume(c, 1, amqp_cstring_bytes(j->queue), amqp_empty_bytes, 0, 0, 0,
-                       amqp_empty_table);
-    if (!rpc_ok(c, "basic.consume")) {
-        j->failed = 1;
-        close_channel(c);
         return NULL;
     }
     double t0 = now_s();
@@ -244,16 +252,9 @@ static int drain(const char *url, const char *queue)
     struct sigaction sa = {.sa_handler = on_stop_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    amqp_connection_state_t c = open_channel(url);
+    amqp_connection_state_t c = open_consumer(url, queue, 2000);
     if (!c)
         return 1;
-    amqp_basic_qos(c, 1, 0, 2000, 0);
-    amqp_basic_consume(c, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
-                       amqp_empty_table);
-    if (!rpc_ok(c, "basic.consume")) {
-        close_channel(c);
-        return 1;
-    }
     long drained = 0;
     uint64_t unacked_tag = 0;
     double acked_at = now_s();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digits.h"
 #include "http.h"
 #include "timefmt.h"
 
@@ -97,26 +98,11 @@ void jbuf_key(struct jbuf *j, const char *key)
     j->need_comma = 0; /* the value follows without a comma */
 }
 
-/* Decimal text of v, written backwards from end; returns where it starts. By hand: an answer
- * holds thousands of ids, and snprintf's format parsing cost more than the digits. */
-static char *int_text(int64_t v, char *end)
-{
-    uint64_t magnitude = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char *p = end;
-    do {
-        *--p = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude > 0);
-    if (v < 0)
-        *--p = '-';
-    return p;
-}
-
 void jbuf_int(struct jbuf *j, const char *key, int64_t v)
 {
-    char num[24];
+    char num[UDC_DIGITS_I64_MAX];
     jbuf_key(j, key);
-    char *start = int_text(v, num + sizeof num);
+    char *start = udc_digits_i64(v, num + sizeof num);
     append(j, start, (size_t)(num + sizeof num - start));
     j->need_comma = 1;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digits.h"
 #include "location_json.h"
 #include "timefmt.h"
 #include "uuid.h"
@@ -53,7 +54,7 @@ static size_t put(char *buf, size_t at, const char *s, size_t n)
 
 int ping_message_format(const struct udc_location *loc, char *buf, size_t size)
 {
-    char lat[40], lon[40], when[UDC_TIME_BUF], person[16];
+    char lat[40], lon[40], when[UDC_TIME_BUF], person[UDC_DIGITS_I64_MAX];
     size_t lat_len = format_coordinate(loc->latitude, lat);
     size_t lon_len = format_coordinate(loc->longitude, lon);
     size_t source_len = strnlen(loc->source, sizeof loc->source);
@@ -61,9 +62,8 @@ int ping_message_format(const struct udc_location *loc, char *buf, size_t size)
     if (!lat_len || !lon_len || when_len < 0 || !udc_uuid_is_canonical(loc->event_id) ||
         !udc_location_source_valid(loc->source, source_len) || loc->person_id <= 0)
         return udc_location_to_json_buf(loc, buf, size);
-    size_t person_len = 0;
-    for (uint32_t id = (uint32_t)loc->person_id; id > 0; id /= 10)
-        person[sizeof person - 1 - person_len++] = (char)('0' + id % 10);
+    const char *person_text = udc_digits_i64(loc->person_id, person + sizeof person);
+    size_t person_len = (size_t)(person + sizeof person - person_text);
 
     size_t need = sizeof "{\"event_id\":\"\",\"person_id\":,\"latitude\":,\"longitude\":"
                          ",\"creation_time\":\"\",\"source\":\"\"}" -
@@ -73,7 +73,7 @@ int ping_message_format(const struct udc_location *loc, char *buf, size_t size)
     size_t at = PUT_LITERAL(buf, 0, "{\"event_id\":\"");
     at = put(buf, at, loc->event_id, UDC_UUID_LEN);
     at = PUT_LITERAL(buf, at, "\",\"person_id\":");
-    at = put(buf, at, person + sizeof person - person_len, person_len);
+    at = put(buf, at, person_text, person_len);
     at = PUT_LITERAL(buf, at, ",\"latitude\":");
     at = put(buf, at, lat, lat_len);
     at = PUT_LITERAL(buf, at, ",\"longitude\":");

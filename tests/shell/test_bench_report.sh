@@ -40,6 +40,10 @@ cpu_single3_wrk 0.25
 rss_single3_writer 16.0
 accept_accepted_s 13500
 accept_p99_ms 9.4
+cpu_accept_writer 0.05
+cpu_accept_postgresql 0.01
+cpu_accept_busy 1.40
+cpu_accept_idle 0.58
 RESULTS
 (
     # shellcheck source=scripts/bench
@@ -71,3 +75,6 @@ row "udc-writer RSS idle / under load | 11.0 MB / 70.5 MB |" | grep -qF '**misse
 row "single pings accepted with udc-writer replaced by a consumer that stores nothing" |
     grep -qF 'p99 9.40 ms) | 13,500 /s |' && ok "the accept side's ceiling has its row" ||
     not_ok "accept ceiling row: $(row 'single pings accepted with')"
+row "single, nothing stored | 0.00 | 0.05 | 0.00 | 0.00 | 0.00 | 0.01 | 0.00 | 0.06 | 1.34 | 0.58 |" >/dev/null &&
+    ok "the accept side's run has its CPU row" ||
+    not_ok "accept CPU row: $(row 'single, nothing stored')"

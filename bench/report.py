@@ -86,6 +86,12 @@ def main():
     if accept:
         row("1 ceiling", "single pings accepted with udc-writer replaced by a consumer that stores "
             f"nothing (the accept side alone; p99 {fmt(num(r, 'accept_p99_ms'), 'ms')})", fmt(accept, "/s"))
+    bare = num(r, "bare_accepted_s")
+    if bare:
+        row("1 ceiling", "single pings accepted and stored by udc-writer into a table with only the key, "
+            "the unique event id and the person FK (the read indexes left out; "
+            f"p99 {fmt(num(r, 'bare_p99_ms'), 'ms')}; stored {r.get('bare_stored')} of {r.get('bare_accepted')})",
+            fmt(bare, "/s"))
 
     s_acc, s_sto = num(r, "single_accepted_s"), num(r, "single_stored_s")
     s_p50, s_p99 = num(r, "single_p50_ms"), num(r, "single_p99_ms")
@@ -177,10 +183,11 @@ def main():
     # own threads and interrupts (loopback, disk), the bench's shell, anything else running.
     cpu = ["| run | " + " | ".join(groups) + " | total | rest | idle + iowait |",
            "|" + "---|" * (len(groups) + 4)]
-    runs = [("single", "single"), ("accept", "single, nothing stored"), ("batch", "batch"), ("half", "half")]
+    runs = [("single", "single"), ("accept", "single, nothing stored"), ("bare", "single, read indexes left out"),
+            ("batch", "batch"), ("half", "half")]
     for p, label in runs:
-        if num(r, f"cpu_{p}_busy") is None and p == "accept":
-            continue  # results of a bench from before the accept-side run recorded its CPU
+        if num(r, f"cpu_{p}_busy") is None and p in ("accept", "bare"):
+            continue  # results of a bench from before these runs recorded their CPU
         vals = [num(r, f"cpu_{p}_{g}", 0.0) for g in groups]
         busy, idle = num(r, f"cpu_{p}_busy"), num(r, f"cpu_{p}_idle")
         rest = f"{busy - sum(vals):.2f}" if busy is not None else "–"
@@ -227,7 +234,8 @@ measured on the same stack in the same run, before the daemons start.
 {cpu_table}
 
 "Single, nothing stored" is the accept-side ceiling's run: its writer column is the consumer
-that takes the messages in udc-writer's place and stores nothing.
+that takes the messages in udc-writer's place and stores nothing. "Single, read indexes left
+out" is the storing ceiling's run: udc-writer storing into the table without them.
 "Rest" is the machine's busy time (`/proc/stat`) outside the processes to its left: the
 kernel's own threads and interrupts (loopback networking, disk writes), the bench's shell.
 "Idle + iowait" is time no core had work: with some left, the run waited on latency
@@ -257,7 +265,14 @@ kernel's own threads and interrupts (loopback networking, disk writes), the benc
   stopped and `amqp_ceiling --drain` taking its messages instead (prefetch 2000, acks every
   100 ms) and storing nothing: udc-ingest-http, RabbitMQ and wrk with the cores to
   themselves, the same confirms and the same disk. Its pings are thrown away; the writer is
-  restarted before the batch run.
+  restarted.
+- **Storing ceiling:** then one more single-ping run with udc-writer storing into
+  `bench_bare.location`, created empty for it with the same columns and only the primary
+  key, the unique event id and the person's foreign key: what storing itself needs (the
+  writer's idempotency and the person check), without the GiST, grid and time indexes the
+  reads need. The writer's database role gets `search_path = bench_bare, public` for the
+  run (same writer, statement, broker and confirms); then the role's default is reset, the
+  writer restarted and the schema dropped before the batch run.
 - **Ingest:** wrk (2 threads) with `bench/post_bodies.lua` replays the generated pings, each
   stamped with the send time as `creation_time` (µs). Accepted = the ingest daemon's
   `udc_ingest_accepted_total` (what it answered 202; wrk may miss the answers in flight when

@@ -44,6 +44,13 @@ cpu_accept_writer 0.05
 cpu_accept_postgresql 0.01
 cpu_accept_busy 1.40
 cpu_accept_idle 0.58
+bare_accepted_s 10200
+bare_p99_ms 15.1
+bare_accepted 306000
+bare_stored 306000
+cpu_bare_postgresql 0.20
+cpu_bare_busy 1.60
+cpu_bare_idle 0.38
 RESULTS
 (
     # shellcheck source=scripts/bench
@@ -78,3 +85,9 @@ row "single pings accepted with udc-writer replaced by a consumer that stores no
 row "single, nothing stored | 0.00 | 0.05 | 0.00 | 0.00 | 0.00 | 0.01 | 0.00 | 0.06 | 1.34 | 0.58 |" >/dev/null &&
     ok "the accept side's run has its CPU row" ||
     not_ok "accept CPU row: $(row 'single, nothing stored')"
+row "single pings accepted and stored by udc-writer into a table with only the key" |
+    grep -qF 'p99 15.1 ms; stored 306000 of 306000) | 10,200 /s |' &&
+    ok "the storing ceiling has its row" || not_ok "storing ceiling row: $(row 'single pings accepted and stored')"
+row "single, read indexes left out | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.20 | 0.00 | 0.20 | 1.40 | 0.38 |" >/dev/null &&
+    ok "the storing ceiling's run has its CPU row" ||
+    not_ok "bare CPU row: $(row 'single, read indexes left out')"

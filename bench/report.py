@@ -82,16 +82,21 @@ def main():
     row("1 ceiling", "libmicrohttpd trivial POST handler, single-ping bodies (wrk)", fmt(h1, "req/s"))
     row("1 ceiling", "libmicrohttpd trivial POST handler, 100-ping bodies (wrk)",
         fmt(h100 * 100 if h100 else None, "pings/s"))
+    def runs_note(prefix):  # "median of 3 runs: a / b / c; " when there were several
+        runs = r.get(f"{prefix}_runs_accepted_s", "").split()
+        return f"median of {len(runs)} runs: {' / '.join(fmt(float(x)) for x in runs)}; " if len(runs) > 1 else ""
+
     accept = num(r, "accept_accepted_s")
     if accept:
         row("1 ceiling", "single pings accepted with udc-writer replaced by a consumer that stores "
-            f"nothing (the accept side alone; p99 {fmt(num(r, 'accept_p99_ms'), 'ms')})", fmt(accept, "/s"))
+            f"nothing (the accept side alone; {runs_note('accept')}p99 {fmt(num(r, 'accept_p99_ms'), 'ms')})",
+            fmt(accept, "/s"))
     bare = num(r, "bare_accepted_s")
     if bare:
         row("1 ceiling", "single pings accepted and stored by udc-writer into a table with only the key, "
-            "the unique event id and the person FK (the read indexes left out; "
-            f"p99 {fmt(num(r, 'bare_p99_ms'), 'ms')}; stored {r.get('bare_stored')} of {r.get('bare_accepted')})",
-            fmt(bare, "/s"))
+            f"the unique event id and the person FK (the read indexes left out; {runs_note('bare')}"
+            f"p99 {fmt(num(r, 'bare_p99_ms'), 'ms')}; stored {r.get('bare_all_stored')} of "
+            f"{r.get('bare_all_accepted')})", fmt(bare, "/s"))
 
     s_acc, s_sto = num(r, "single_accepted_s"), num(r, "single_stored_s")
     s_p50, s_p99 = num(r, "single_p50_ms"), num(r, "single_p99_ms")
@@ -261,18 +266,18 @@ kernel's own threads and interrupts (loopback networking, disk writes), the benc
   (prefetch 2000, multiple acks); alone, then both at once on two connections.
 - **HTTP ceiling:** `bench/http_ceiling.c`: libmicrohttpd with epoll and a pool of 2 threads,
   reading the body and answering 202, under the same wrk script as ingest.
-- **Accept-side ceiling:** after the single-ping runs, one more of them with udc-writer
-  stopped and `amqp_ceiling --drain` taking its messages instead (prefetch 2000, acks every
-  100 ms) and storing nothing: udc-ingest-http, RabbitMQ and wrk with the cores to
-  themselves, the same confirms and the same disk. Its pings are thrown away; the writer is
-  restarted.
-- **Storing ceiling:** then one more single-ping run with udc-writer storing into
-  `bench_bare.location`, created empty for it with the same columns and only the primary
-  key, the unique event id and the person's foreign key: what storing itself needs (the
-  writer's idempotency and the person check), without the GiST, grid and time indexes the
-  reads need. The writer's database role gets `search_path = bench_bare, public` for the
-  run (same writer, statement, broker and confirms); then the role's default is reset, the
-  writer restarted and the schema dropped before the batch run.
+- **Accept-side and storing ceilings:** each single-ping run (below) is followed by two more
+  like it, so that the three kinds alternate and the host's drift falls on all of them; each
+  row shows its kind's median run. The accept side alone: udc-writer stopped and
+  `amqp_ceiling --drain` taking its messages instead (prefetch 2000, acks every 100 ms) and
+  storing nothing: udc-ingest-http, RabbitMQ and wrk with the cores to themselves, the same
+  confirms and the same disk; its pings are thrown away. Storing without the read indexes:
+  udc-writer storing into `bench_bare.location`, created empty before the first round with
+  the same columns and only the primary key, the unique event id and the person's foreign
+  key, what storing itself needs (the writer's idempotency and the person check), without
+  the GiST, grid and time indexes the reads need. The writer's database role gets
+  `search_path = bench_bare, public` for those runs (the same writer, statement, broker and
+  confirms), reset after each; the schema is dropped before the batch run.
 - **Ingest:** wrk (2 threads) with `bench/post_bodies.lua` replays the generated pings, each
   stamped with the send time as `creation_time` (µs). Accepted = the ingest daemon's
   `udc_ingest_accepted_total` (what it answered 202; wrk may miss the answers in flight when
@@ -280,7 +285,7 @@ kernel's own threads and interrupts (loopback networking, disk writes), the benc
   `received_at − creation_time` of the stored rows; `received_at` is the writer's
   transaction start (`DEFAULT now()`), so the commit of the batch (a few ms) comes on top.
   Stored/s = rows / (last `received_at` − first send). Single pings run {'once' if len(runs) <= 1 else f'{len(runs)} times'}
-  in a row; the table's figures for them (rates, latencies, lag, CPU) all come from the run
+  (each followed by the two ceiling runs above); the table's figures for them (rates, latencies, lag, CPU) all come from the run
   with the median accepted rate, and the footprint from the largest of all. Half load: 32 connections, each
   waiting a fixed delay before each request, aimed at half the single-ping rate.
   **The connector is stopped during ingest:** replayed pings all carry "now" at 300 booths,

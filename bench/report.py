@@ -188,9 +188,9 @@ def main():
     # own threads and interrupts (loopback, disk), the bench's shell, anything else running.
     cpu = ["| run | " + " | ".join(groups) + " | total | rest | idle + iowait |",
            "|" + "---|" * (len(groups) + 4)]
-    runs = [("single", "single"), ("accept", "single, nothing stored"), ("bare", "single, read indexes left out"),
-            ("batch", "batch"), ("half", "half")]
-    for p, label in runs:
+    cpu_runs = [("single", "single"), ("accept", "single, nothing stored"), ("bare", "single, read indexes left out"),
+                ("batch", "batch"), ("half", "half")]
+    for p, label in cpu_runs:
         if num(r, f"cpu_{p}_busy") is None and p in ("accept", "bare"):
             continue  # results of a bench from before these runs recorded their CPU
         vals = [num(r, f"cpu_{p}_{g}", 0.0) for g in groups]

@@ -108,3 +108,5 @@ row "single pings accepted and stored by udc-writer into a table with only the k
 row "single, read indexes left out | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.20 | 0.00 | 0.20 | 1.40 | 0.38 |" >/dev/null &&
     ok "the storing ceiling's run has its CPU row" ||
     not_ok "bare CPU row: $(row 'single, read indexes left out')"
+grep -qF 'Single pings run 3 times' "$tmp/out.md" && ok "the method names the number of single-ping runs" ||
+    not_ok "method: $(grep -o 'Single pings run [^(]*' "$tmp/out.md")"

@@ -277,7 +277,8 @@ kernel's own threads and interrupts (loopback networking, disk writes), the benc
   key, what storing itself needs (the writer's idempotency and the person check), without
   the GiST, grid and time indexes the reads need. The writer's database role gets
   `search_path = bench_bare, public` for those runs (the same writer, statement, broker and
-  confirms), reset after each; the schema is dropped before the batch run.
+  confirms), reset after each, and the bench's own queries as that role count the stored
+  rows there like those of any ingest run; the schema is dropped before the batch run.
 - **Ingest:** wrk (2 threads) with `bench/post_bodies.lua` replays the generated pings, each
   stamped with the send time as `creation_time` (µs). Accepted = the ingest daemon's
   `udc_ingest_accepted_total` (what it answered 202; wrk may miss the answers in flight when
